@@ -1,0 +1,1 @@
+"""The Telegram front end: commands become catalog jobs on the arq queue."""

@@ -1,0 +1,59 @@
+"""`python -m bot` runs the Telegram bot; `--console` runs it on stdin/stdout with no Telegram."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from bot.app import announce_commands, build_dispatcher
+from core.db import make_engine, make_sessionmaker, migrate
+from core.logs import setup_logging
+from core.queue import JobQueue, connect
+from core.settings import Settings, load_settings
+from core.telegram import make_bot
+
+
+@contextlib.asynccontextmanager
+async def open_queue(settings: Settings) -> AsyncIterator[JobQueue]:
+    """Database (migrated) and Redis, closed on the way out."""
+    engine = make_engine(settings.db_url)
+    await migrate(settings.db_url)
+    redis = await connect(settings)
+    try:
+        yield JobQueue(redis, make_sessionmaker(engine), settings)
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+
+
+async def run_polling(settings: Settings) -> None:
+    bot = make_bot(settings)
+    async with open_queue(settings) as queue:
+        dp = build_dispatcher(settings, queue)
+        await announce_commands(bot)
+        await dp.start_polling(bot, handle_signals=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument(
+        "--console", action="store_true", help="read messages from stdin, print replies"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="console with the bundled sample VK wall"
+    )
+    options = parser.parse_args()
+    if options.console or options.demo:
+        from bot.console import run_console  # starts private services: only when asked
+
+        return asyncio.run(run_console(demo=options.demo))
+    settings = load_settings()
+    setup_logging(settings.log_level, [settings.bot_token, settings.vk_token])
+    asyncio.run(run_polling(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""Reading the ways people name a VK community: ids, club links, screen names, URLs."""
+
+from __future__ import annotations
+
+import re
+
+_URL = re.compile(r"^(?:https?://)?(?:m\.|www\.)?vk\.(?:com|ru)/(?P<path>[^?#]*)", re.IGNORECASE)
+_NUMERIC = re.compile(r"^-?(?P<id>\d{1,12})$")
+_PREFIXED = re.compile(r"^(?:club|public|event)(?P<id>\d{1,12})$", re.IGNORECASE)
+_SCREEN_NAME = re.compile(r"^[a-z0-9_.]{2,64}$", re.IGNORECASE)
+
+GROUP_HELP = (
+    "a numeric id (12345, -12345), club12345/public12345, a screen name or a vk.com/... link"
+)
+
+
+def normalize_group(raw: str) -> str:
+    """Return "123" for a numeric community or the lowercased screen name.
+
+    Raises ValueError with a short, user-facing reason.
+    """
+    text = raw.strip()
+    match = _URL.match(text)
+    if match:
+        text = match.group("path").strip("/").split("/")[0]
+    if not text:
+        raise ValueError(f"expected {GROUP_HELP}")
+    for pattern in (_NUMERIC, _PREFIXED):
+        found = pattern.match(text)
+        if found:
+            group_id = int(found.group("id"))
+            if group_id == 0:
+                raise ValueError("group id must not be 0")
+            return str(group_id)
+    if _SCREEN_NAME.match(text) and not text.isdigit():
+        return text.lower()
+    raise ValueError(f"{raw.strip()[:64]!r} is not a VK community: expected {GROUP_HELP}")

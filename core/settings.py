@@ -1,0 +1,110 @@
+"""Configuration shared by the bot and the worker, read from env vars and `.env`."""
+
+from __future__ import annotations
+
+import sys
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+IdSet = Annotated[frozenset[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every knob of the product; names match the env vars (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    # arq, with the seed's defaults
+    arq_max_jobs: int = Field(10, ge=1)
+    arq_job_timeout: int = Field(300, ge=1)
+    arq_max_tries: int = Field(3, ge=1)
+    arq_poll_delay: float = Field(0.5, gt=0)
+    arq_queue_name: str = Field("arq:queue", min_length=1)
+    arq_burst_mode: bool = False
+    redis_url: str | None = None
+
+    # Telegram
+    bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+
+    # VK
+    vk_token: SecretStr | None = None
+    vk_api_url: str = "https://api.vk.ru/method"
+    vk_api_version: str = "5.199"
+    vk_rps: float = Field(3.0, gt=0, le=100)
+    vk_timeout: float = Field(20.0, gt=0)
+
+    # storage
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+
+    # access and notifications
+    admin_ids: IdSet = frozenset()
+    allowed_user_ids: IdSet = frozenset()
+    allowed_chat_ids: IdSet = frozenset()
+    notify_chat_id: int | None = None
+
+    # behaviour
+    parse_default_limit: int = Field(100, ge=1)
+    parse_max_limit: int = Field(100_000, ge=1)
+    progress_interval: float = Field(2.0, ge=0)
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        """Accept "1,2 3" as well as a JSON-free list, since env vars are plain strings."""
+        if isinstance(value, str):
+            parts = value.replace(",", " ").split()
+            try:
+                return frozenset(int(p) for p in parts)
+            except ValueError:
+                raise ValueError("expected integer ids separated by commas") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @cached_property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL: DATABASE_URL, else a SQLite file under DATA_DIR."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'vkcomments.sqlite3').resolve()}"
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.admin_ids
+
+    def may_use(self, user_id: int, chat_id: int) -> bool:
+        """Admins always; others by user or chat allow-list."""
+        return (
+            user_id in self.admin_ids
+            or user_id in self.allowed_user_ids
+            or chat_id in self.allowed_chat_ids
+        )
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming the first bad variable and what is wrong, never its value."""
+    first = error.errors()[0]
+    name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"configuration error: {name}: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; a bad value stops the process with one line and exit code 2."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        print(describe_error(error), file=sys.stderr)
+        raise SystemExit(2) from None

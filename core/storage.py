@@ -1,0 +1,142 @@
+"""Reads and writes of the product's tables, shared by bot and worker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.db import upsert
+from core.models import Comment, Group, JobAudit, Post
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def record_enqueued(
+    sessions: Sessions,
+    *,
+    job_id: str,
+    job_name: str,
+    user_id: int | None,
+    chat_id: int | None,
+    args: dict[str, Any],
+) -> None:
+    async with sessions.begin() as session:
+        await upsert(
+            session,
+            JobAudit.__table__,  # type: ignore[arg-type]
+            [
+                {
+                    "job_id": job_id,
+                    "job_name": job_name,
+                    "user_id": user_id,
+                    "chat_id": chat_id,
+                    "args": args,
+                    "status": "queued",
+                    "tries": 0,
+                    "enqueued_at": utcnow(),
+                }
+            ],
+            keys=["job_id"],
+            update=[],
+        )
+
+
+async def update_job(sessions: Sessions, job_id: str, **values: Any) -> None:
+    async with sessions.begin() as session:
+        await session.execute(update(JobAudit).where(JobAudit.job_id == job_id).values(**values))
+
+
+async def get_job(sessions: Sessions, job_id: str) -> JobAudit | None:
+    async with sessions() as session:
+        return await session.get(JobAudit, job_id)
+
+
+async def recent_jobs(sessions: Sessions, chat_id: int, limit: int = 10) -> Sequence[JobAudit]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(JobAudit)
+            .where(JobAudit.chat_id == chat_id, JobAudit.job_name != "send_notification")
+            .order_by(JobAudit.enqueued_at.desc())
+            .limit(limit)
+        )
+        return rows.all()
+
+
+async def claim_notification(sessions: Sessions, job_id: str) -> bool:
+    """Mark a job's final notification as sent; False if someone already did."""
+    async with sessions.begin() as session:
+        result = await session.execute(
+            update(JobAudit)
+            .where(JobAudit.job_id == job_id, JobAudit.notified_at.is_(None))
+            .values(notified_at=utcnow())
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+async def release_notification(sessions: Sessions, job_id: str) -> None:
+    """Undo a claim whose message could not be delivered, so a retry may send it."""
+    await update_job(sessions, job_id, notified_at=None)
+
+
+async def save_group(sessions: Sessions, group_id: int, screen_name: str, name: str) -> None:
+    async with sessions.begin() as session:
+        await upsert(
+            session,
+            Group.__table__,  # type: ignore[arg-type]
+            [{"id": group_id, "screen_name": screen_name, "name": name}],
+            keys=["id"],
+            update=["screen_name", "name"],
+        )
+
+
+async def mark_group_parsed(sessions: Sessions, group_id: int) -> None:
+    async with sessions.begin() as session:
+        await session.execute(
+            update(Group).where(Group.id == group_id).values(last_parsed_at=utcnow())
+        )
+
+
+async def save_posts(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> None:
+    async with sessions.begin() as session:
+        await upsert(
+            session,
+            Post.__table__,  # type: ignore[arg-type]
+            rows,
+            keys=["owner_id", "post_id"],
+            update=["text", "comments_count", "is_pinned"],
+        )
+
+
+async def save_comments(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> None:
+    """Upsert comments; `first_job_id` keeps the job that stored each one first."""
+    async with sessions.begin() as session:
+        await upsert(
+            session,
+            Comment.__table__,  # type: ignore[arg-type]
+            rows,
+            keys=["owner_id", "post_id", "comment_id"],
+            update=["text", "deleted", "from_id", "parent_id"],
+        )
+
+
+async def count_new_comments(sessions: Sessions, owner_id: int, job_id: str) -> int:
+    async with sessions() as session:
+        query = select(func.count()).select_from(Comment)
+        query = query.where(Comment.owner_id == owner_id, Comment.first_job_id == job_id)
+        return int(await session.scalar(query) or 0)
+
+
+async def count_comments(sessions: Sessions, owner_id: int | None = None) -> int:
+    async with sessions() as session:
+        query = select(func.count()).select_from(Comment)
+        if owner_id is not None:
+            query = query.where(Comment.owner_id == owner_id)
+        return int(await session.scalar(query) or 0)

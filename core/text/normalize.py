@@ -1,0 +1,285 @@
+"""Normalisation on both sides of the dictionary: word forms before lookup, tags after it.
+
+Before lookup, two things typical of comments are undone: the ``#``/``@`` markers of hashtags
+and mentions, and letters stretched for emphasis ("привееет", "спасиииибо"). Nothing else is
+folded: ё/е, Latin look-alikes and typos are left to pymorphy3, which already treats ё and е
+alike and guesses unknown words from their endings.
+
+After lookup, pymorphy3's OpenCorpora parses become ranked :class:`Reading` s with Universal
+Dependencies POS tags and lemma conventions, and the context rules worth running for the form
+are noted (the rules themselves live in :mod:`core.text.morphology`).
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+__all__ = [
+    "CONTENT_POS",
+    "Reading",
+    "Rule",
+    "compile_readings",
+    "fixed_reading",
+    "normalize_word",
+    "squeeze_variants",
+    "strip_marker",
+    "upos",
+]
+
+# A letter repeated three or more times. Two in a row is ordinary Russian spelling ("касса",
+# "длинный"), so only longer runs are treated as stretching.
+_RUN_RE = re.compile(r"([^\W\d_])\1{2,}")
+# More runs than this are squeezed all to one letter: 2**n spellings would cost n lookups each.
+_MAX_RUNS_TO_COMBINE = 3
+
+
+def strip_marker(word: str) -> str:
+    """Drop the leading ``#`` or ``@`` of a hashtag or mention (the word itself is kept)."""
+    if word[:1] in ("#", "@"):
+        return word[1:]
+    return word
+
+
+def squeeze_variants(word: str) -> list[str]:
+    """Spellings of ``word`` with each run of 3+ equal letters cut to one or two letters.
+
+    The shortest spellings come first: stretching is mostly of vowels and single consonants
+    ("оооочень", "дааа"), while doubled letters ("клаааассно" -> "классно") are rarer. Returns
+    an empty list when the word has no such run.
+    """
+    runs = list(_RUN_RE.finditer(word))
+    if not runs:
+        return []
+    if len(runs) > _MAX_RUNS_TO_COMBINE:
+        return [_RUN_RE.sub(r"\1", word)]
+    variants: list[str] = []
+    # Each run becomes one or two letters; sort the combinations by how many runs keep two.
+    for widths in sorted(itertools.product((1, 2), repeat=len(runs)), key=sum):
+        parts: list[str] = []
+        pos = 0
+        for run, width in zip(runs, widths, strict=True):
+            parts.append(word[pos : run.start()])
+            parts.append(run.group(1) * width)
+            pos = run.end()
+        parts.append(word[pos:])
+        variants.append("".join(parts))
+    return variants
+
+
+def normalize_word(word: str, is_known: Callable[[str], bool]) -> str:
+    """Lowercased lookup form of ``word``: marker stripped, NFC-composed, stretching squeezed.
+
+    ``is_known`` tells whether the dictionary knows a spelling; it picks which squeezed
+    spelling to use, and a word the dictionary already knows ("ааа", "ммм") is left alone.
+    When no spelling is known, the one with every run cut to a single letter is used.
+    """
+    form = strip_marker(word).lower()
+    if not form.isascii() and not unicodedata.is_normalized("NFC", form):
+        # A decomposed "ё" (е + U+0308) must become one character for the dictionary.
+        form = unicodedata.normalize("NFC", form)
+    variants = squeeze_variants(form)
+    if not variants or is_known(form):
+        return form
+    for variant in variants:
+        if is_known(variant):
+            return variant
+    return variants[0]
+
+
+# --------------------------------------------------------------------------------------------
+# OpenCorpora parses -> ranked Universal Dependencies readings
+# --------------------------------------------------------------------------------------------
+
+#: POS tags of words that carry meaning; the rest are function words, symbols and punctuation.
+CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "ADV", "X"})
+
+_POS_BY_OPENCORPORA = {
+    "NOUN": "NOUN", "ADJF": "ADJ", "ADJS": "ADJ", "COMP": "ADJ", "VERB": "VERB",
+    "INFN": "VERB", "PRTF": "VERB", "PRTS": "VERB", "GRND": "VERB", "NUMR": "NUM",
+    "ADVB": "ADV", "NPRO": "PRON", "PRED": "ADV", "PREP": "ADP", "CONJ": "SCONJ",
+    "PRCL": "PART", "INTJ": "INTJ",
+}  # fmt: skip
+# Tags pymorphy3 gives to tokens that are not Russian words.
+_POS_BY_CLASS = {"LATN": "X", "NUMB": "NUM", "ROMN": "NUM", "PNCT": "PUNCT", "UNKN": "X"}
+_PROPER = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
+_COORDINATING = frozenset({"и", "а", "но", "или", "да", "либо", "зато", "однако", "ни", "то"})
+# UD counts these pronominal adjectives as pronouns (they stand for a noun, not beside one).
+_PRONOUN_LEMMAS = frozenset({"который", "кто", "что", "чей"})
+# The rarer case names folded into the main ones, so that agreement compares like with like.
+_CASE_ALIASES = {"gen1": "gent", "gen2": "gent", "acc2": "accs", "loc1": "loct", "loc2": "loct"}
+_DIRECT_CASES = frozenset({"nomn", "voct"})
+_NOMINAL_OR_PRON = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "DET", "PRON"})
+# Times of day and seasons: "зимой", "вечером" are nouns in the instrumental case in UD,
+# where OpenCorpora prefers its adverb entries.
+_TIME_NOUNS = frozenset({"зима", "весна", "лето", "осень", "утро", "день", "вечер", "ночь"})
+# Pronoun lemma of determiner lexemes used on their own: "об этом" -> это, "всего" -> всё.
+_PRONOUN_OF_DET = {"этот": "это", "тот": "то", "весь": "всё"}
+# A bonus larger than any pymorphy3 score, for readings a convention prefers outright.
+_PREFERRED = 1.0
+# Proper-noun readings of lowercase comment words are mostly spurious ("аж" as the plural of
+# a name "Ажа"), so their score counts half.
+_PROPER_WEIGHT = 0.5
+
+
+class Rule(enum.IntFlag):
+    """Context rules that may change the reading of an ambiguous form."""
+
+    NONE = 0
+    AFTER_ADP = enum.auto()
+    DET_PRON = enum.auto()
+    EST = enum.auto()
+    PREDICATIVE = enum.auto()
+    HASHTAG = enum.auto()
+
+
+class Reading(NamedTuple):
+    """One candidate analysis of a form: lemma, Universal POS and grammatical cases.
+
+    ``agreement`` holds "case.number.gender" keys (gender only in the singular), used to check
+    that a determiner agrees with the noun after it.
+    """
+
+    lemma: str
+    pos: str
+    cases: frozenset[str] = frozenset()
+    agreement: frozenset[str] = frozenset()
+
+
+def fixed_reading(lemma: str, pos: str) -> Reading:
+    """A reading that does not come from the dictionary (overrides, numbers, emoji, ...)."""
+    return Reading(lemma, pos)
+
+
+def upos(tag: Any, lemma: str) -> str:
+    """Universal POS tag for a pymorphy3 (OpenCorpora) tag of a word with ``lemma``."""
+    oc_pos = tag.POS
+    if oc_pos is None:
+        return next((pos for cls, pos in _POS_BY_CLASS.items() if cls in tag), "X")
+    if oc_pos == "NOUN":
+        return "NOUN" if _PROPER.isdisjoint(tag.grammemes) else "PROPN"
+    if oc_pos == "ADJF" and "Apro" in tag:
+        if lemma in _PRONOUN_LEMMAS:
+            return "PRON"
+        return "NUM" if "Anum" in tag else "DET"
+    if oc_pos == "CONJ":
+        return "CCONJ" if lemma in _COORDINATING else "SCONJ"
+    if lemma == "быть" and oc_pos in ("VERB", "INFN"):
+        return "AUX"
+    return _POS_BY_OPENCORPORA.get(oc_pos, "X")
+
+
+def is_oblique(reading: Reading) -> bool:
+    """Whether a reading is a noun-like word in a case that a preposition can govern."""
+    return reading.pos in _NOMINAL_OR_PRON and not reading.cases <= _DIRECT_CASES
+
+
+class _Slot:
+    """The parses of one (lemma, POS) pair while they are being merged."""
+
+    __slots__ = ("agreement", "cases", "known", "oc_pos", "score")
+
+    def __init__(self, known: bool, oc_pos: str | None) -> None:
+        self.score = 0.0
+        self.known = known
+        self.oc_pos = oc_pos
+        self.cases: set[str] = set()
+        self.agreement: set[str] = set()
+
+
+def compile_readings(form: str, parses: Sequence[Any]) -> tuple[tuple[Reading, ...], Rule]:
+    """Merge the pymorphy3 parses of ``form`` into ranked readings; find its context rules.
+
+    Parses with the same lemma and POS are merged and their scores added: the question is
+    which lemma, not which cell of the paradigm. Readings are then ranked by: dictionary
+    word before guess; summed score (with the UD preferences below); the length of the
+    prefix shared by lemma and form ("счастья" -> счастье rather than счастие); pymorphy3's
+    own order.
+    """
+    merged: dict[tuple[str, str], _Slot] = {}
+    for parse in parses:
+        tag = parse.tag
+        lemma = parse.normal_form
+        pos = upos(tag, lemma)
+        if pos == "ADP":
+            lemma = form  # UD keeps a preposition's own spelling: "во", "со", "обо".
+        slot = merged.get((lemma, pos))
+        if slot is None:
+            slot = merged[(lemma, pos)] = _Slot(parse.is_known, tag.POS)
+        slot.score += parse.score
+        case = tag.case
+        if case is not None:
+            case = _CASE_ALIASES.get(case, case)
+            slot.cases.add(case)
+            gender = tag.gender if tag.number == "sing" else ""
+            slot.agreement.add(f"{case}.{tag.number}.{gender}")
+
+    has_comparative = any(slot.oc_pos == "COMP" for slot in merged.values())
+    ranked: list[tuple[tuple[bool, float, int, int], Reading, _Slot]] = []
+    for order, ((lemma, pos), slot) in enumerate(merged.items()):
+        score = slot.score
+        if pos == "PROPN":
+            score *= _PROPER_WEIGHT
+        elif pos == "NOUN" and lemma in _TIME_NOUNS and "ablt" in slot.cases:
+            score += _PREFERRED
+        elif slot.oc_pos == "ADVB" and lemma == form and has_comparative:
+            # "больше", "дальше": UD reads a comparative with an adverb entry as the adverb.
+            score += _PREFERRED
+        reading = Reading(lemma, pos, frozenset(slot.cases), frozenset(slot.agreement))
+        key = (slot.known, round(score, 6), _common_prefix(lemma, form), -order)
+        ranked.append((key, reading, slot))
+    ranked.sort(key=lambda item: item[0], reverse=True)
+
+    readings = [reading for _, reading, _ in ranked]
+    rules = Rule.EST if form == "есть" else Rule.NONE
+    best = readings[0]
+    if best.pos == "ADV" and best.lemma == form:
+        short_adj = next((r for _, r, slot in ranked if slot.oc_pos == "ADJS"), None)
+        if short_adj is not None:
+            # The short adjective must be the first ADJ reading for the predicative rule.
+            readings.remove(short_adj)
+            readings.insert(1, short_adj)
+            rules |= Rule.PREDICATIVE
+    readings.extend(_pronoun_readings(readings))
+    pos_set = {r.pos for r in readings}
+    if "DET" in pos_set and "PRON" in pos_set:
+        rules |= Rule.DET_PRON
+    if not is_oblique(best) and any(is_oblique(r) for r in readings[1:]):
+        rules |= Rule.AFTER_ADP
+    return tuple(readings), rules
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the common prefix of two strings."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _pronoun_readings(readings: Sequence[Reading]) -> list[Reading]:
+    """Pronoun readings of determiner lexemes that the dictionary lists only as determiners.
+
+    OpenCorpora has "этом", "того", "всего", "всех" only as forms of этот/тот/весь, while UD
+    calls the neuter (and, for весь, the plural) forms pronouns when no noun follows them.
+    """
+    have = {r.lemma for r in readings if r.pos == "PRON"}
+    extra: list[Reading] = []
+    for reading in readings:
+        pronoun = _PRONOUN_OF_DET.get(reading.lemma) if reading.pos == "DET" else None
+        if pronoun is None:
+            continue
+        keys = {key for key in reading.agreement if key.endswith(".sing.neut")}
+        if not keys and pronoun == "всё":
+            pronoun, keys = "все", {key for key in reading.agreement if ".plur." in key}
+        if keys and pronoun not in have:
+            have.add(pronoun)
+            cases = frozenset(key.split(".", 1)[0] for key in keys)
+            extra.append(Reading(pronoun, "PRON", cases, frozenset(keys)))
+    return extra

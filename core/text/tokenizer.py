@@ -1,0 +1,140 @@
+"""Tokenizer for social-media Russian.
+
+One compiled regular expression with named groups does all the work: ``finditer`` walks the
+text once and the name of the matched group is the token kind. The order of the alternatives
+matters (the first alternative that matches at a position wins), so the more specific patterns
+(links, VK mentions, e-mail addresses) come before words, and a catch-all comes last so that no
+non-space character is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import NamedTuple
+
+__all__ = ["Token", "TokenKind", "classify", "iter_tokens", "tokenize"]
+
+
+class TokenKind(StrEnum):
+    """What a token is; the values are plain strings so they print and compare as such."""
+
+    WORD = "word"
+    NUMBER = "number"
+    URL = "url"
+    VK_MENTION = "vk_mention"
+    MENTION = "mention"
+    HASHTAG = "hashtag"
+    EMOJI = "emoji"
+    PUNCT = "punct"
+
+
+class Token(NamedTuple):
+    """A token of the input text; ``start`` is the offset of its first character."""
+
+    text: str
+    kind: TokenKind
+    start: int
+
+    @property
+    def end(self) -> int:
+        """Offset just past the token's last character."""
+        return self.start + len(self.text)
+
+
+# Letters: \w without digits and underscore, plus combining marks so that a decomposed "ё"
+# (е + U+0308) or a stress mark stays inside its word instead of splitting it.
+_L = r"[^\W\d_]"
+_ALNUM = r"(?:[^\W_]|[\u0300-\u036f])"
+# A word holds at least one letter (so "5х", "mp3" and "covid-19" are words but "2024" is a
+# number) and may be joined by hyphens or apostrophes: "кто-то", "по-моему", "д'Артаньян".
+_WORD = rf"\d*{_L}{_ALNUM}*(?:[-'’]{_ALNUM}+)*"
+# Digits with inner separators and an optional ordinal ending: "1,5", "10:30", "14.06.2024",
+# "2-й"; "1 000" is two numbers (spaces separate tokens everywhere else too).
+_NUMBER = r"\d+(?:[.,:/]\d+)*(?:-[^\W\d_]{1,3}(?![^\W_]))?"
+# A link ends on a character that is not sentence punctuation, so "см. vk.com/x." keeps its dot
+# outside; bare domains are recognised only for the zones Russian users actually paste.
+_URL_TAIL = r"[^\s<>\"«»]*[^\s<>\"«».,!?;:)\]…'’]"
+_URL = (
+    rf"(?:https?://|www\.){_URL_TAIL}"
+    rf"|[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:ru|su|com|net|org|рф|me|ly|cc|io|info|by|ua|kz)"
+    rf"\b(?:/{_URL_TAIL})?"
+)
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}"
+# VK wiki-markup links written by the reply button: "[id123|Иван]", "[club1|Группа]".
+_VK_MENTION = r"\[(?:id|club|public|event)\d+(?:[:_][\w-]+)?\|[^\]\n]*\]"
+# "@durov", "@screened-18" (dots and hyphens inside a screen name but not at its end).
+_MENTION = r"@\w+(?:[.-]\w+)*"
+_HASHTAG = r"#[^\W_]\w*"
+# Pictographs (emoticons, dingbats, symbols, transport, supplemental), each optionally followed
+# by a variation selector, a skin-tone modifier or a keycap, and chained with zero-width joiners;
+# a flag is a pair of regional indicators. Every emoji is a token of its own.
+_PICTO = (
+    r"[\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
+    r"\U0001f000-\U0001faff]"
+)
+_EMOJI_MOD = r"[\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff]*"
+_EMOJI = (
+    rf"[\U0001f1e6-\U0001f1ff]{{2}}|{_PICTO}{_EMOJI_MOD}(?:\u200d{_PICTO}{_EMOJI_MOD})*"
+    r"|[0-9#*]\ufe0f?\u20e3"
+)
+# Text emoticons are emoji too: ":)", ";-P", ":D" and the very Russian ")))" or "((".
+_EMOTICON = r"[:;=]-?[)(DPpРрOoОо3*]+(?![^\W\d_])|\){2,}|\({2,}"
+# Runs of dots, "?!" clusters and dashes are single punctuation tokens; anything else that is
+# not a space becomes a one-character token.
+_PUNCT = r"\.{2,}|[?!]{2,}|-{2,}|\S"
+
+_TOKEN_RE = re.compile(
+    "|".join(
+        (
+            rf"(?P<url>{_URL})",
+            rf"(?P<email>{_EMAIL})",
+            rf"(?P<vk_mention>{_VK_MENTION})",
+            rf"(?P<mention>{_MENTION})",
+            rf"(?P<hashtag>{_HASHTAG})",
+            rf"(?P<word>{_WORD})",
+            rf"(?P<number>{_NUMBER})",
+            rf"(?P<emoji>{_EMOJI})",
+            rf"(?P<emoticon>{_EMOTICON})",
+            rf"(?P<punct>{_PUNCT})",
+        )
+    ),
+    re.IGNORECASE,
+)
+
+# Group name -> kind; e-mail addresses count as links and text emoticons as emoji.
+_KIND_BY_GROUP: dict[str | None, TokenKind] = {kind.value: kind for kind in TokenKind}
+_KIND_BY_GROUP["email"] = TokenKind.URL
+_KIND_BY_GROUP["emoticon"] = TokenKind.EMOJI
+
+
+def iter_tokens(text: str) -> Iterator[Token]:
+    """Yield the tokens of ``text`` lazily, in order; spaces are never tokens."""
+    kinds = _KIND_BY_GROUP
+    for match in _TOKEN_RE.finditer(text):
+        yield Token(match.group(), kinds[match.lastgroup], match.start())
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens: words, numbers, links, mentions, hashtags, emoji, punctuation."""
+    kinds = _KIND_BY_GROUP
+    return [Token(m.group(), kinds[m.lastgroup], m.start()) for m in _TOKEN_RE.finditer(text)]
+
+
+def classify(token_text: str) -> TokenKind:
+    """Kind of an already separated token (e.g. from a treebank or another tokenizer).
+
+    The kind of the first match is taken when that match spans the whole string; a string that
+    the tokenizer would split (a run of emoji, "воздушно-") gets the kind of its first part
+    unless it contains a letter, in which case it is a word.
+    """
+    match = _TOKEN_RE.match(token_text)
+    if match is None:
+        return TokenKind.PUNCT
+    kind = _KIND_BY_GROUP[match.lastgroup]
+    if match.end() == len(token_text) or kind is TokenKind.WORD:
+        return kind
+    if any(ch.isalpha() for ch in token_text):
+        return TokenKind.WORD
+    return kind

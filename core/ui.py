@@ -1,0 +1,32 @@
+"""Chat texts and buttons that the bot and the worker both show for a job."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+
+class JobAction(CallbackData, prefix="job"):
+    action: str  # "refresh" or "abort"
+    job_id: str
+
+
+def job_keyboard(job_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text="🔄 Refresh",
+                    callback_data=JobAction(action="refresh", job_id=job_id).pack(),
+                ),
+                InlineKeyboardButton(
+                    text="⛔ Abort", callback_data=JobAction(action="abort", job_id=job_id).pack()
+                ),
+            ]
+        ]
+    )
+
+
+def job_card(title: str, job_id: str, state: str) -> str:
+    """The progress message: what the job is, where it stands, how to ask about it."""
+    return f"{title}\nJob {job_id}: {state}\n/status {job_id}"

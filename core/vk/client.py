@@ -1,0 +1,176 @@
+"""Async VK API client on top of vk_api: shared pacing, retries, `execute` batching."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import vk_api
+from vk_api.exceptions import ApiError, ApiHttpError
+
+from core.vk.errors import RETRYABLE, VkError
+from core.vk.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+OFFICIAL_URL = "https://api.vk.ru/method"
+MAX_EXECUTE_CALLS = 25
+# Codes with which VK refuses `execute` itself for this token (a service or group token).
+_EXECUTE_REFUSED = {3, 15, 27, 28}
+_TOO_BIG = 13
+
+
+class _RedirectedSession(requests.Session):
+    """A requests session that sends vk_api's calls to VK_API_URL with a timeout.
+
+    vk_api hard-codes the official address, so the base URL is swapped here.
+    """
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        text = url.decode() if isinstance(url, bytes) else url
+        if text.startswith(OFFICIAL_URL):
+            text = self.base_url + text[len(OFFICIAL_URL) :]
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, text, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call to run alone or inside an `execute` batch."""
+
+    method: str
+    params: dict[str, Any]
+
+
+class VkClient:
+    """Every call waits for a slot of the shared per-token pace, then retries what VK says to."""
+
+    def __init__(
+        self,
+        token: str,
+        limiter: RateLimiter,
+        *,
+        api_url: str = OFFICIAL_URL,
+        version: str = "5.199",
+        timeout: float = 20.0,
+        max_attempts: int = 6,
+        parallel: int = 3,
+    ) -> None:
+        self._token = token
+        self.limiter = limiter
+        self.max_attempts = max_attempts
+        self.batching = True
+        self.requests_sent = 0
+        # vk_api serialises calls per instance with a lock; one instance per lane lets slow
+        # responses overlap instead of stalling the pace.
+        self._lanes: asyncio.Queue[vk_api.VkApi] = asyncio.Queue()
+        for _ in range(parallel):
+            api = vk_api.VkApi(
+                token=token, api_version=version, session=_RedirectedSession(api_url, timeout)
+            )
+            api.RPS_DELAY = 0  # the shared limiter paces instead
+            api.error_handlers.pop(vk_api.vk_api.TOO_MANY_RPS_CODE, None)
+            self._lanes.put_nowait(api)
+
+    async def call(self, method: str, **params: Any) -> Any:
+        """One plain API call; returns `response`."""
+        return (await self._request(method, params))["response"]
+
+    async def run(self, calls: list[Call]) -> list[Any | VkError]:
+        """Run calls, in `execute` batches where the token allows.
+
+        A call's own failure comes back in place of its result; a failure of the request
+        itself (after retries) raises.
+        """
+        results: list[Any | VkError] = []
+        if self.batching and len(calls) > 1:
+            for start in range(0, len(calls), MAX_EXECUTE_CALLS):
+                batch = calls[start : start + MAX_EXECUTE_CALLS]
+                try:
+                    results.extend(await self._execute(batch))
+                except VkError as error:
+                    results.extend([error] * len(batch))
+            return results
+        return list(await asyncio.gather(*(self._plain(c) for c in calls)))
+
+    async def _plain(self, call: Call) -> Any | VkError:
+        try:
+            return await self.call(call.method, **call.params)
+        except VkError as error:
+            return error
+
+    async def _execute(self, calls: list[Call]) -> list[Any | VkError]:
+        if not self.batching:
+            return list(await asyncio.gather(*(self._plain(c) for c in calls)))
+        code = (
+            "return ["
+            + ",".join(f"API.{c.method}({json.dumps(c.params, ensure_ascii=False)})" for c in calls)
+            + "];"
+        )
+        try:
+            raw = await self._request("execute", {"code": code})
+        except VkError as error:
+            if error.code in _EXECUTE_REFUSED:
+                log.info("execute is not available for this token; using plain calls")
+                self.batching = False
+                return await self._execute(calls)
+            if error.code == _TOO_BIG and len(calls) > 1:
+                half = len(calls) // 2
+                return await self._execute(calls[:half]) + await self._execute(calls[half:])
+            raise
+        errors = iter(raw.get("execute_errors") or [])
+        results: list[Any | VkError] = []
+        for call, value in zip(calls, raw["response"], strict=False):
+            if value is False:
+                info: dict[str, Any] = next(errors, {"error_code": 0})
+                results.append(VkError.from_code(int(info.get("error_code", 0)), call.method))
+            else:
+                results.append(value)
+        return results
+
+    async def _request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Send one HTTP request with pacing, backing off on what VK asks us to retry."""
+        attempt = 0
+        while True:
+            await self.limiter.acquire()
+            api = await self._lanes.get()
+            try:
+                self.requests_sent += 1
+                response: dict[str, Any] = await asyncio.to_thread(
+                    api.method, method, params, raw=True
+                )
+                return response
+            except ApiError as exc:
+                error = VkError.from_code(int(exc.code), method)
+            except ApiHttpError as exc:
+                error = VkError(0, f"VK answered HTTP {exc.response.status_code}", retry=True)
+            except (requests.RequestException, ValueError) as exc:
+                error = VkError(
+                    0, f"network error talking to VK ({type(exc).__name__})", retry=True
+                )
+            finally:
+                self._lanes.put_nowait(api)
+            if error.code == 6:
+                await self.limiter.penalize()
+            elif not error.retry:
+                raise error
+            attempt += 1
+            if attempt >= self.max_attempts * (3 if error.code == 6 else 1):
+                raise error
+            if error.code != 6:
+                delay = min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+                log.warning("VK %s: %s; retry %d in %.1fs", method, error, attempt, delay)
+                await asyncio.sleep(delay)
+
+
+__all__ = ["RETRYABLE", "Call", "VkClient", "VkError"]

@@ -1,0 +1,47 @@
+"""VK error codes turned into short messages a person can act on."""
+
+from __future__ import annotations
+
+# Codes after which the same request may succeed later.
+RETRYABLE = {1, 6, 9, 10}
+# Codes that end the whole job: nothing else will work with this token or community.
+FATAL = {5, 18, 29, 30, 100, 113}
+# Codes that concern one post only: skip it and go on.
+SKIPPABLE = {15, 212}
+
+MESSAGES = {
+    1: "VK had an unknown error",
+    5: "VK rejected the access token (error 5): check VK_TOKEN",
+    6: "too many requests per second to VK (error 6)",
+    9: "VK flood control (error 9)",
+    10: "VK internal server error (error 10)",
+    13: "VK execute failed (error 13)",
+    15: "access denied: the community or post is private (error 15)",
+    18: "the community was deleted or banned (error 18)",
+    29: "VK's daily request limit for this token is reached (error 29): try again tomorrow",
+    30: "the community is private (error 30)",
+    100: "VK did not find that community (error 100): check the name or id",
+    113: "VK did not find that community (error 113)",
+    212: "comments are closed on this post (error 212)",
+}
+
+
+class VkError(Exception):
+    """A VK failure with a message safe to show in a chat (never contains the token)."""
+
+    def __init__(self, code: int, message: str, *, retry: bool | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retry = code in RETRYABLE if retry is None else retry
+
+    @property
+    def fatal(self) -> bool:
+        return self.code in FATAL
+
+    @classmethod
+    def from_code(cls, code: int, method: str) -> VkError:
+        return cls(code, MESSAGES.get(code, f"VK error {code} in {method}"))
+
+    def __str__(self) -> str:
+        return self.message

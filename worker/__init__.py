@@ -1,0 +1,1 @@
+"""The arq worker: `WorkerSettings` (worker.settings) and the job functions (worker.jobs)."""

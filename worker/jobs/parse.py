@@ -1,0 +1,89 @@
+"""parse_vk_comments: a community's posts and comment threads into the database."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from arq import Retry
+
+from core import storage
+from core.catalog import ParseArgs
+from core.jobstate import JobFailed
+from core.settings import Settings
+from core.vk.client import VkClient
+from core.vk.errors import VkError
+from core.vk.ratelimit import RateLimiter
+from core.vk.wall import WallParser
+from worker.progress import ProgressReporter
+
+
+async def resolve_group(client: VkClient, group: str) -> dict[str, Any]:
+    response = await client.call("groups.getById", group_id=group)
+    groups = response.get("groups", []) if isinstance(response, dict) else response
+    if not groups:
+        raise VkError.from_code(100, "groups.getById")
+    info: dict[str, Any] = groups[0]
+    if info.get("deactivated"):
+        raise VkError.from_code(18, "groups.getById")
+    return info
+
+
+async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, Any]:
+    """Read the wall newest first with every comment thread; upsert, so reruns add nothing twice."""
+    settings: Settings = ctx["settings"]
+    if settings.vk_token is None:
+        raise JobFailed("VK_TOKEN is not set on the worker")
+    token = settings.vk_token.get_secret_value()
+    client = VkClient(
+        token,
+        RateLimiter(ctx["redis"], token, settings.vk_rps),
+        api_url=settings.vk_api_url,
+        version=settings.vk_api_version,
+        timeout=settings.vk_timeout,
+    )
+    started = time.monotonic()
+    limit = args.limit or settings.parse_default_limit
+    try:
+        group = await resolve_group(client, args.group)
+        group_id = int(group["id"])
+        await storage.save_group(
+            ctx["sessions"], group_id, str(group.get("screen_name", "")), str(group.get("name", ""))
+        )
+        parser = WallParser(
+            client,
+            ctx["sessions"],
+            ctx["redis"],
+            job_id=ctx["job_id"],
+            group_id=group_id,
+            limit=limit,
+            days=args.days,
+            on_progress=ProgressReporter(ctx, "parse_vk_comments"),
+        )
+        stopped_reason = None
+        try:
+            totals = await parser.run()
+        except VkError as error:
+            if error.code != 29:
+                raise
+            totals, stopped_reason = parser.totals, error.message
+    except VkError as error:
+        if error.fatal or error.code in (15, 212):
+            raise JobFailed(error.message) from None
+        if ctx["job_try"] < settings.arq_max_tries:
+            raise Retry(defer=5 * ctx["job_try"]) from None  # resumes from the checkpoint
+        raise JobFailed(f"{error.message}; gave up after {ctx['job_try']} tries") from None
+    await storage.mark_group_parsed(ctx["sessions"], group_id)
+    await parser.clear_checkpoint()
+    return {
+        "group_id": group_id,
+        "group_name": group.get("name", ""),
+        "comments_parsed": totals.comments_parsed,
+        "comments_saved": totals.comments_saved,
+        "comments_new": await storage.count_new_comments(ctx["sessions"], -group_id, ctx["job_id"]),
+        "posts_scanned": totals.posts_scanned,
+        "posts_skipped": totals.posts_skipped,
+        "requests": client.requests_sent,
+        "duration_s": round(time.monotonic() - started, 2),
+        "stopped_reason": stopped_reason,
+    }
