@@ -13,7 +13,8 @@ Both contenders run in this process on the same pymorphy3 backend:
 * baseline: ``MorphAnalyzer.parse(word)[0]`` for each word token of the same texts (the words
   are split beforehand, so the baseline is not charged for tokenisation).
 
-The ratio compares the time to analyse the same words; the best of the repeats is reported.
+The ratio compares the time to analyse the same words; the best of the repeats is reported,
+and the first run of ours separately.
 """
 
 from __future__ import annotations
@@ -93,7 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = build_texts(load_texts(args.corpus), args.tokens)
     words = [tok.text for text in texts for tok in tokenize(text) if tok.kind in _WORD_KINDS]
 
+    # The first run of ours also fills the process-wide tag table; later runs only their own
+    # fresh form cache. Both are shown; the ratio uses the best of each contender.
     ours = [time_ours(texts) for _ in range(args.repeats)]
+    first_s = ours[0][0]
     ours_s = min(seconds for seconds, _ in ours)
     tokens = ours[0][1]
     base_s = min(time_baseline(words) for _ in range(args.repeats))
@@ -105,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("pymorphy3 parse()[0]", f"{len(words) / base_s:>12,.0f} words/s  ({base_s:.2f} s)"),
         ("MorphologyAnalyzer.analyze", f"{len(words) / ours_s:>12,.0f} words/s  ({ours_s:.2f} s)"),
         ("  (all tokens incl. punct.)", f"{tokens / ours_s:>12,.0f} tokens/s"),
-        ("speed-up (same words)", f"{base_s / ours_s:.1f}x"),
+        ("  first run (cold tag table)", f"{len(words) / first_s:>12,.0f} words/s"),
+        ("speed-up (same words)", f"{base_s / ours_s:.1f}x (first run {base_s / first_s:.1f}x)"),
         ("peak RSS, analyser loaded", f"{rss_loaded:.0f} MiB"),
         ("peak RSS, end of run", f"{rss_end:.0f} MiB"),
     ]

@@ -386,7 +386,7 @@ async def test_real_vk_api_library_against_fake() -> None:
         base = vk.url
 
         class Redirect(requests.Session):
-            def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
                 url = str(url).replace("https://api.vk.ru/method", base)
                 return super().request(method, url, *args, **kwargs)
 
@@ -506,3 +506,15 @@ def test_demo_wall_is_up_to_date() -> None:
         del sys.modules[spec.name]
     shipped = (ROOT / "core" / "demo" / "sample_wall.json").read_text(encoding="utf-8")
     assert module.render(module.build_payload(CORPUS)) == shipped
+
+
+def test_start_in_thread_serves_blocking_clients() -> None:
+    vk = FakeVK(small_wall(), rps=100)
+    url = vk.start_in_thread()
+    try:
+        form = {"access_token": "t", "v": "5.199", "screen_name": "fake_wall"}
+        body = requests.post(f"{url}/utils.resolveScreenName", data=form, timeout=5).json()
+        assert body == {"response": {"type": "group", "object_id": GID}}
+    finally:
+        vk.stop_thread()
+    assert vk.stats.requests == 1

@@ -38,7 +38,7 @@ from core.text.normalize import (
     is_oblique,
     normalize_word,
 )
-from core.text.tokenizer import Token, TokenKind, classify, tokenize
+from core.text.tokenizer import KIND_BY_INDEX, TOKEN_RE, TokenKind, classify
 
 __all__ = [
     "DAWG_EXTENSION_AVAILABLE",
@@ -73,12 +73,26 @@ class AnalyzedToken(NamedTuple):
     start: int
 
 
-class _Entry(NamedTuple):
-    """Everything about one word form: the context-free choice and the alternatives."""
+_new_tuple = tuple.__new__
 
+
+class _Entry(NamedTuple):
+    """Everything about one token text: the context-free choice and the alternatives.
+
+    The lemma and POS of the best reading are copied to the top so that the per-token loop
+    reads them without a second attribute hop.
+    """
+
+    lemma: str
+    pos: str
+    rules: int
     best: Reading
     readings: tuple[Reading, ...]
-    rules: Rule
+
+
+def _entry(readings: tuple[Reading, ...], rules: int = Rule.NONE) -> _Entry:
+    best = readings[0]
+    return _Entry(best.lemma, best.pos, rules, best, readings)
 
 
 @cache
@@ -137,66 +151,99 @@ class MorphologyAnalyzer:
 
     def analyze(self, text: str) -> list[AnalyzedToken]:
         """Tokenise ``text`` and give every token (punctuation included) a lemma and POS."""
-        return self._analyze_tokens(tokenize(text))
+        # This loop runs once per token of every comment, so it walks the tokenizer's regex
+        # itself instead of building Token objects first, and leaves the rare context rules
+        # to a second pass over the few tokens that need them.
+        cache_get = self._cache.get
+        kinds = KIND_BY_INDEX
+        entries: list[_Entry] = []
+        result: list[AnalyzedToken] = []
+        ambiguous: list[int] = []
+        for match in TOKEN_RE.finditer(text):
+            group: int = match.lastindex  # type: ignore[assignment]  # the pattern always has one
+            form = match.group(group)
+            kind = kinds[group]
+            entry = cache_get(form) or self._add(form, kind)
+            rules = entry.rules
+            # The preposition rule alone (one token in ten) only matters after a preposition.
+            if rules and (rules != Rule.AFTER_ADP or (result and result[-1].pos == "ADP")):
+                ambiguous.append(len(result))
+            # tuple.__new__ skips the Python-level __new__ of the NamedTuple: same object.
+            result.append(
+                _new_tuple(AnalyzedToken, (form, entry.lemma, entry.pos, kind, match.start(group)))
+            )
+            entries.append(entry)
+        if ambiguous:
+            _apply_context(result, entries, ambiguous)
+        return result
 
     def analyze_words(self, words: Iterable[str]) -> list[AnalyzedToken]:
-        """Like :meth:`analyze` for text that is already split into tokens (one per item)."""
-        tokens: list[Token] = []
+        """Like :meth:`analyze` for text that is already split into tokens (one per item).
+
+        Each item is classified as a whole (see :func:`core.text.tokenizer.classify`); the
+        ``start`` offsets are those of the items joined with single spaces.
+        """
+        entries: list[_Entry] = []
+        result: list[AnalyzedToken] = []
+        ambiguous: list[int] = []
         start = 0
-        for word in words:
-            tokens.append(Token(word, classify(word), start))
-            start += len(word) + 1
-        return self._analyze_tokens(tokens)
+        for form in words:
+            kind = classify(form)
+            entry = self._cache.get(form) or self._add(form, kind)
+            if entry.rules:
+                ambiguous.append(len(result))
+            reading = entry.best
+            result.append(AnalyzedToken(form, reading.lemma, reading.pos, kind, start))
+            entries.append(entry)
+            start += len(form) + 1
+        if ambiguous:
+            _apply_context(result, entries, ambiguous)
+        return result
 
     def lemmas(self, text: str) -> list[str]:
         """Lemmas of the content words of ``text`` (nouns, verbs, adjectives, ...), in order."""
         return [tok.lemma for tok in self.analyze(text) if tok.pos in CONTENT_POS]
 
-    def _analyze_tokens(self, tokens: Sequence[Token]) -> list[AnalyzedToken]:
-        cache_get = self._cache.get
-        entries = [cache_get(tok.text.lower()) or self._add(tok) for tok in tokens]
-        result: list[AnalyzedToken] = []
-        append = result.append
-        for i, (tok, entry) in enumerate(zip(tokens, entries, strict=True)):
-            reading = _resolve(entries, tokens, i) if entry.rules else entry.best
-            append(AnalyzedToken(tok.text, reading.lemma, reading.pos, tok.kind, tok.start))
-        return result
-
-    def _add(self, token: Token) -> _Entry:
-        """Analyse a form not seen before and cache the result."""
-        if len(self._cache) >= self._cache_limit:
+    def _add(self, form: str, kind: TokenKind) -> _Entry:
+        """Analyse a token text not seen before and cache the result under that text."""
+        cache = self._cache
+        if len(cache) >= self._cache_limit:
             # Drop the older half: cheap, and the frequent forms come straight back.
-            for key in list(itertools.islice(self._cache, len(self._cache) // 2)):
-                del self._cache[key]
-        entry = self._compute(token)
-        self._cache[token.text.lower()] = entry
+            for key in list(itertools.islice(cache, len(cache) // 2)):
+                del cache[key]
+        lower = form.lower()
+        entry = cache.get(lower) if lower != form else None
+        if entry is None:
+            entry = self._compute(lower, kind)
+            cache[lower] = entry
+        # The text is cached as written too, so that "Привет" need not be lowercased again.
+        cache[form] = entry
         return entry
 
-    def _compute(self, token: Token) -> _Entry:
-        kind = token.kind
-        if kind not in (TokenKind.WORD, TokenKind.HASHTAG):
-            reading = fixed_reading(token.text.lower(), _pos_of_non_word(token))
-            return _Entry(reading, (reading,), Rule.NONE)
-        form = normalize_word(token.text, self.morph.word_is_known)
+    def _compute(self, text: str, kind: TokenKind) -> _Entry:
+        """Readings of a lowercased token text."""
+        if kind is not TokenKind.WORD and kind is not TokenKind.HASHTAG:
+            reading = fixed_reading(text, _pos_of_non_word(kind, text))
+            return _entry((reading,))
+        form = normalize_word(text, self.morph.word_is_known)
         override = self._overrides.get(form)
         if override is not None:
-            return _Entry(override, (override,), Rule.NONE)
+            return _entry((override,))
         parses = self.morph.parse(form)
         verbatim = fixed_reading(form, "X")
         if kind is TokenKind.HASHTAG and not parses[0].is_known:
             # Tags like "#черноеморе" are compounds the dictionary cannot know; a guessed
             # lemma ("черноемора") would only hide the tag, so the tag itself is the lemma.
-            return _Entry(verbatim, (verbatim,), Rule.NONE)
+            return _entry((verbatim,))
         readings, rules = compile_readings(form, parses)
         if kind is TokenKind.HASHTAG:
             # The verbatim tag goes last; the hashtag rule picks it inside a run of tags.
-            return _Entry(readings[0], (*readings, verbatim), Rule.HASHTAG)
-        return _Entry(readings[0], readings, rules)
+            return _entry((*readings, verbatim), Rule.HASHTAG)
+        return _entry(readings, rules)
 
 
-def _pos_of_non_word(token: Token) -> str:
+def _pos_of_non_word(kind: TokenKind, text: str) -> str:
     """Universal POS of tokens that are not looked up in the dictionary."""
-    kind = token.kind
     if kind is TokenKind.NUMBER:
         return "NUM"
     if kind in (TokenKind.MENTION, TokenKind.VK_MENTION):
@@ -206,7 +253,7 @@ def _pos_of_non_word(token: Token) -> str:
     if kind is TokenKind.URL:
         return "X"
     # Currency, percent and maths signs are symbols in UD; the rest is punctuation.
-    return "SYM" if token.text in _SYMBOLS else "PUNCT"
+    return "SYM" if text in _SYMBOLS else "PUNCT"
 
 
 _SYMBOLS = frozenset("%$€₽£¥№+=<>*&^~|/\\°§©®™")
@@ -219,7 +266,17 @@ def _agrees(det: Reading, noun: Reading) -> bool:
     return not det.agreement.isdisjoint(noun.agreement)
 
 
-def _resolve(entries: Sequence[_Entry], tokens: Sequence[Token], i: int) -> Reading:
+def _apply_context(
+    result: list[AnalyzedToken], entries: Sequence[_Entry], ambiguous: Iterable[int]
+) -> None:
+    """Re-read the ambiguous tokens of ``result`` in the light of their neighbours."""
+    for i in ambiguous:
+        reading = _resolve(entries, result, i)
+        if reading.lemma != result[i].lemma or reading.pos != result[i].pos:
+            result[i] = result[i]._replace(lemma=reading.lemma, pos=reading.pos)
+
+
+def _resolve(entries: Sequence[_Entry], tokens: Sequence[AnalyzedToken], i: int) -> Reading:
     """Pick a reading of the ambiguous form ``entries[i]`` from its neighbours.
 
     Neighbours are judged by their context-free readings, which keeps this a single pass.
@@ -228,7 +285,7 @@ def _resolve(entries: Sequence[_Entry], tokens: Sequence[Token], i: int) -> Read
     rules = entry.rules
     prev = entries[i - 1].best if i else None
     nxt = entries[i + 1].best if i + 1 < len(entries) else None
-    if Rule.HASHTAG in rules:
+    if rules & Rule.HASHTAG:
         # In a run of tags ("#море #сочи #отдых") every tag is a label and stays verbatim;
         # a hashtag inside a sentence ("едем на #рыбалку") is an ordinary word.
         prev_kind = tokens[i - 1].kind if i else None
@@ -236,22 +293,22 @@ def _resolve(entries: Sequence[_Entry], tokens: Sequence[Token], i: int) -> Read
         if TokenKind.HASHTAG in (prev_kind, next_kind):
             return entry.readings[-1]
         return entry.best
-    if Rule.EST in rules:
+    if rules & Rule.EST:
         # "есть" is overwhelmingly "there is / to be" in comments; "eat" needs a modal before.
         wanted = "есть" if prev is not None and prev.lemma in _EAT_AFTER else "быть"
         return next((r for r in entry.readings if r.lemma == wanted), entry.best)
-    if Rule.DET_PRON in rules:
+    if rules & Rule.DET_PRON:
         # A determiner agrees with the noun or adjective after it ("в этом году", "их дом");
         # without one the same form is a pronoun ("об этом", "люблю их").
         det = next(r for r in entry.readings if r.pos == "DET")
         if nxt is not None and nxt.pos in _NOMINAL and _agrees(det, nxt):
             return det
         return next(r for r in entry.readings if r.pos == "PRON")
-    if Rule.PREDICATIVE in rules and (nxt is None or nxt.pos in _CLAUSE_END):
+    if rules & Rule.PREDICATIVE and (nxt is None or nxt.pos in _CLAUSE_END):
         # "-о" words closing a clause are predicates, short adjectives in UD ("очень красиво!"),
         # while before a verb they are adverbs ("красиво поёт").
         return next(r for r in entry.readings if r.pos == "ADJ")
-    if Rule.AFTER_ADP in rules and prev is not None and prev.pos == "ADP":
+    if rules & Rule.AFTER_ADP and prev is not None and prev.pos == "ADP":
         # A preposition governs an oblique case: "из стали" is the noun, not "стать".
         return next((r for r in entry.readings if is_oblique(r)), entry.best)
     return entry.best

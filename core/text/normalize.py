@@ -12,12 +12,11 @@ are noted (the rules themselves live in :mod:`core.text.morphology`).
 
 from __future__ import annotations
 
-import enum
 import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 __all__ = [
     "CONTENT_POS",
@@ -126,15 +125,19 @@ _PREFERRED = 1.0
 _PROPER_WEIGHT = 0.5
 
 
-class Rule(enum.IntFlag):
-    """Context rules that may change the reading of an ambiguous form."""
+class Rule:
+    """Bit flags of the context rules that may change the reading of an ambiguous form.
 
-    NONE = 0
-    AFTER_ADP = enum.auto()
-    DET_PRON = enum.auto()
-    EST = enum.auto()
-    PREDICATIVE = enum.auto()
-    HASHTAG = enum.auto()
+    Plain ints rather than an ``enum.IntFlag``: they are tested once per token, and the enum's
+    operators run as Python code.
+    """
+
+    NONE: Final = 0
+    AFTER_ADP: Final = 1
+    DET_PRON: Final = 2
+    EST: Final = 4
+    PREDICATIVE: Final = 8
+    HASHTAG: Final = 16
 
 
 class Reading(NamedTuple):
@@ -157,20 +160,59 @@ def fixed_reading(lemma: str, pos: str) -> Reading:
 
 def upos(tag: Any, lemma: str) -> str:
     """Universal POS tag for a pymorphy3 (OpenCorpora) tag of a word with ``lemma``."""
+    return _lemma_pos(_tag_info(tag), lemma)
+
+
+class _TagInfo(NamedTuple):
+    """What the readings need from one OpenCorpora tag, computed once per distinct tag."""
+
+    oc_pos: str | None
+    pos: str  # Universal POS before the lemma-dependent adjustments of _lemma_pos
+    case: str | None
+    agreement: str | None
+
+
+# pymorphy3 keeps one tag object per distinct tag, so this stays at a few thousand entries;
+# reading grammemes through the tag's descriptors costs more than the whole cache lookup.
+_TAG_CACHE: dict[Any, _TagInfo] = {}
+
+
+def _tag_info(tag: Any) -> _TagInfo:
+    info = _TAG_CACHE.get(tag)
+    if info is not None:
+        return info
     oc_pos = tag.POS
     if oc_pos is None:
-        return next((pos for cls, pos in _POS_BY_CLASS.items() if cls in tag), "X")
-    if oc_pos == "NOUN":
-        return "NOUN" if _PROPER.isdisjoint(tag.grammemes) else "PROPN"
-    if oc_pos == "ADJF" and "Apro" in tag:
-        if lemma in _PRONOUN_LEMMAS:
-            return "PRON"
-        return "NUM" if "Anum" in tag else "DET"
-    if oc_pos == "CONJ":
-        return "CCONJ" if lemma in _COORDINATING else "SCONJ"
-    if lemma == "быть" and oc_pos in ("VERB", "INFN"):
+        pos = next((pos for cls, pos in _POS_BY_CLASS.items() if cls in tag), "X")
+    elif oc_pos == "NOUN":
+        pos = "NOUN" if _PROPER.isdisjoint(tag.grammemes) else "PROPN"
+    elif oc_pos == "ADJF" and "Apro" in tag:
+        pos = "NUM" if "Anum" in tag else "DET"
+    else:
+        pos = _POS_BY_OPENCORPORA.get(oc_pos, "X")
+    case = tag.case
+    agreement = None
+    if case is not None:
+        case = _CASE_ALIASES.get(case, case)
+        number = tag.number
+        agreement = f"{case}.{number}.{tag.gender if number == 'sing' else ''}"
+    info = _TAG_CACHE[tag] = _TagInfo(oc_pos, pos, case, agreement)
+    return info
+
+
+_LEMMA_DEPENDENT_POS = frozenset({"DET", "SCONJ", "VERB"})
+
+
+def _lemma_pos(info: _TagInfo, lemma: str) -> str:
+    """Universal POS of a parse: the tag's, adjusted for the few lemma-specific conventions."""
+    pos = info.pos
+    if pos == "DET" and lemma in _PRONOUN_LEMMAS:
+        return "PRON"
+    if pos == "SCONJ" and lemma in _COORDINATING:
+        return "CCONJ"
+    if pos == "VERB" and lemma == "быть" and info.oc_pos in ("VERB", "INFN"):
         return "AUX"
-    return _POS_BY_OPENCORPORA.get(oc_pos, "X")
+    return pos
 
 
 def is_oblique(reading: Reading) -> bool:
@@ -181,45 +223,51 @@ def is_oblique(reading: Reading) -> bool:
 class _Slot:
     """The parses of one (lemma, POS) pair while they are being merged."""
 
-    __slots__ = ("agreement", "cases", "known", "oc_pos", "score")
+    __slots__ = ("agreement", "cases", "oc_pos", "score")
 
-    def __init__(self, known: bool, oc_pos: str | None) -> None:
+    def __init__(self, oc_pos: str | None) -> None:
         self.score = 0.0
-        self.known = known
         self.oc_pos = oc_pos
         self.cases: set[str] = set()
         self.agreement: set[str] = set()
 
 
-def compile_readings(form: str, parses: Sequence[Any]) -> tuple[tuple[Reading, ...], Rule]:
+def compile_readings(form: str, parses: Sequence[Any]) -> tuple[tuple[Reading, ...], int]:
     """Merge the pymorphy3 parses of ``form`` into ranked readings; find its context rules.
 
     Parses with the same lemma and POS are merged and their scores added: the question is
-    which lemma, not which cell of the paradigm. Readings are then ranked by: dictionary
-    word before guess; summed score (with the UD preferences below); the length of the
-    prefix shared by lemma and form ("счастья" -> счастье rather than счастие); pymorphy3's
-    own order.
+    which lemma, not which cell of the paradigm. Readings are then ranked by the summed score
+    (with the UD preferences below), then by the length of the prefix shared by lemma and
+    form ("счастья" -> счастье rather than счастие), then by pymorphy3's own order.
     """
     merged: dict[tuple[str, str], _Slot] = {}
+    tag_cache = _TAG_CACHE
     for parse in parses:
         tag = parse.tag
+        info = tag_cache.get(tag) or _tag_info(tag)
         lemma = parse.normal_form
-        pos = upos(tag, lemma)
-        if pos == "ADP":
+        pos = info.pos
+        if pos in _LEMMA_DEPENDENT_POS:
+            pos = _lemma_pos(info, lemma)
+        elif pos == "ADP":
             lemma = form  # UD keeps a preposition's own spelling: "во", "со", "обо".
         slot = merged.get((lemma, pos))
         if slot is None:
-            slot = merged[(lemma, pos)] = _Slot(parse.is_known, tag.POS)
+            slot = merged[(lemma, pos)] = _Slot(info.oc_pos)
         slot.score += parse.score
-        case = tag.case
-        if case is not None:
-            case = _CASE_ALIASES.get(case, case)
-            slot.cases.add(case)
-            gender = tag.gender if tag.number == "sing" else ""
-            slot.agreement.add(f"{case}.{tag.number}.{gender}")
+        if info.agreement is not None:
+            slot.cases.add(info.case)  # type: ignore[arg-type]
+            slot.agreement.add(info.agreement)
+
+    if len(merged) == 1:
+        # Most forms have a single lemma and POS (often over several cases): nothing to rank.
+        (((lemma, pos), slot),) = merged.items()
+        reading = Reading(lemma, pos, frozenset(slot.cases), frozenset(slot.agreement))
+        if pos != "DET" or lemma not in _PRONOUN_OF_DET:
+            return (reading,), Rule.NONE
 
     has_comparative = any(slot.oc_pos == "COMP" for slot in merged.values())
-    ranked: list[tuple[tuple[bool, float, int, int], Reading, _Slot]] = []
+    ranked: list[tuple[tuple[float, int, int], Reading, _Slot]] = []
     for order, ((lemma, pos), slot) in enumerate(merged.items()):
         score = slot.score
         if pos == "PROPN":
@@ -230,8 +278,8 @@ def compile_readings(form: str, parses: Sequence[Any]) -> tuple[tuple[Reading, .
             # "больше", "дальше": UD reads a comparative with an adverb entry as the adverb.
             score += _PREFERRED
         reading = Reading(lemma, pos, frozenset(slot.cases), frozenset(slot.agreement))
-        key = (slot.known, round(score, 6), _common_prefix(lemma, form), -order)
-        ranked.append((key, reading, slot))
+        prefix = _common_prefix(lemma, form) if len(merged) > 1 else 0
+        ranked.append(((round(score, 6), prefix, -order), reading, slot))
     ranked.sort(key=lambda item: item[0], reverse=True)
 
     readings = [reading for _, reading, _ in ranked]
@@ -255,11 +303,10 @@ def compile_readings(form: str, parses: Sequence[Any]) -> tuple[tuple[Reading, .
 
 def _common_prefix(a: str, b: str) -> int:
     """Length of the common prefix of two strings."""
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
     return n
 
 

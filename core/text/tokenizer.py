@@ -1,10 +1,12 @@
 """Tokenizer for social-media Russian.
 
 One compiled regular expression with named groups does all the work: ``finditer`` walks the
-text once and the name of the matched group is the token kind. The order of the alternatives
-matters (the first alternative that matches at a position wins), so the more specific patterns
-(links, VK mentions, e-mail addresses) come before words, and a catch-all comes last so that no
-non-space character is ever dropped silently.
+text once and the matched group is the token kind. The first alternative that matches at a
+position wins, so the order matters: Cyrillic words come first (most tokens are, and none of
+them can start a link), then the specific patterns (links, e-mail addresses, VK mentions)
+before other words, and a catch-all comes last so that no non-space character is ever dropped.
+Each match swallows the whitespace before its token, which spares the regex engine a failed
+try of every alternative at every space.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import NamedTuple
 
-__all__ = ["Token", "TokenKind", "classify", "iter_tokens", "tokenize"]
+__all__ = ["KIND_BY_INDEX", "TOKEN_RE", "Token", "TokenKind", "classify", "iter_tokens", "tokenize"]
 
 
 class TokenKind(StrEnum):
@@ -43,13 +45,13 @@ class Token(NamedTuple):
         return self.start + len(self.text)
 
 
-# Letters: \w without digits and underscore, plus combining marks so that a decomposed "ё"
-# (е + U+0308) or a stress mark stays inside its word instead of splitting it.
-_L = r"[^\W\d_]"
-_ALNUM = r"(?:[^\W_]|[\u0300-\u036f])"
-# A word holds at least one letter (so "5х", "mp3" and "covid-19" are words but "2024" is a
-# number) and may be joined by hyphens or apostrophes: "кто-то", "по-моему", "д'Артаньян".
-_WORD = rf"\d*{_L}{_ALNUM}*(?:[-'’]{_ALNUM}+)*"
+# A word starts with a letter, or digits then a letter (so "5х", "mp3" and "covid-19" are words
+# but "2024" is a number), goes on with letters, digits, underscores and combining marks (so a
+# decomposed "ё", е + U+0308, or a stress mark stays inside its word) and may be joined by
+# hyphens or apostrophes: "кто-то", "по-моему", "д'Артаньян".
+_WORD_TAIL = r"[\w\u0300-\u036f]*(?:[-'’][\w\u0300-\u036f]+)*"
+_CYRILLIC_WORD = rf"[а-яё]{_WORD_TAIL}"
+_WORD = rf"\d*[^\W\d_]{_WORD_TAIL}"
 # Digits with inner separators and an optional ordinal ending: "1,5", "10:30", "14.06.2024",
 # "2-й"; "1 000" is two numbers (spaces separate tokens everywhere else too).
 _NUMBER = r"\d+(?:[.,:/]\d+)*(?:-[^\W\d_]{1,3}(?![^\W_]))?"
@@ -61,7 +63,9 @@ _URL = (
     rf"|[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:ru|su|com|net|org|рф|me|ly|cc|io|info|by|ua|kz)"
     rf"\b(?:/{_URL_TAIL})?"
 )
-_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}"
+# ASCII only: addresses are, and a Cyrillic word then fails this branch on its first letter
+# instead of being scanned to its end in search of an "@".
+_EMAIL = r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
 # VK wiki-markup links written by the reply button: "[id123|Иван]", "[club1|Группа]".
 _VK_MENTION = r"\[(?:id|club|public|event)\d+(?:[:_][\w-]+)?\|[^\]\n]*\]"
 # "@durov", "@screened-18" (dots and hyphens inside a screen name but not at its end).
@@ -85,41 +89,49 @@ _EMOTICON = r"[:;=]-?[)(DPpРрOoОо3*]+(?![^\W\d_])|\){2,}|\({2,}"
 # not a space becomes a one-character token.
 _PUNCT = r"\.{2,}|[?!]{2,}|-{2,}|\S"
 
-_TOKEN_RE = re.compile(
-    "|".join(
-        (
-            rf"(?P<url>{_URL})",
-            rf"(?P<email>{_EMAIL})",
-            rf"(?P<vk_mention>{_VK_MENTION})",
-            rf"(?P<mention>{_MENTION})",
-            rf"(?P<hashtag>{_HASHTAG})",
-            rf"(?P<word>{_WORD})",
-            rf"(?P<number>{_NUMBER})",
-            rf"(?P<emoji>{_EMOJI})",
-            rf"(?P<emoticon>{_EMOTICON})",
-            rf"(?P<punct>{_PUNCT})",
-        )
-    ),
+_GROUPS = (
+    ("word", _CYRILLIC_WORD),
+    ("url", _URL),
+    ("email", _EMAIL),
+    ("vk_mention", _VK_MENTION),
+    ("mention", _MENTION),
+    ("hashtag", _HASHTAG),
+    ("latin_word", _WORD),
+    ("number", _NUMBER),
+    ("emoji", _EMOJI),
+    ("emoticon", _EMOTICON),
+    ("punct", _PUNCT),
+)
+#: The tokenizer's pattern: leading whitespace, then one token in a capturing group whose
+#: number (``match.lastindex``) indexes KIND_BY_INDEX.
+TOKEN_RE = re.compile(
+    r"\s*(?:" + "|".join(f"(?P<{name}>{pattern})" for name, pattern in _GROUPS) + ")",
     re.IGNORECASE,
 )
-
-# Group name -> kind; e-mail addresses count as links and text emoticons as emoji.
-_KIND_BY_GROUP: dict[str | None, TokenKind] = {kind.value: kind for kind in TokenKind}
-_KIND_BY_GROUP["email"] = TokenKind.URL
-_KIND_BY_GROUP["emoticon"] = TokenKind.EMOJI
+# Group name -> kind: e-mail addresses count as links, text emoticons as emoji.
+_KIND_BY_NAME = {kind.value: kind for kind in TokenKind} | {
+    "latin_word": TokenKind.WORD,
+    "email": TokenKind.URL,
+    "emoticon": TokenKind.EMOJI,
+}
+#: Group number -> kind (index 0, the whole match, is unused).
+KIND_BY_INDEX: tuple[TokenKind, ...] = (
+    TokenKind.PUNCT,
+    *(_KIND_BY_NAME[name] for name, _ in _GROUPS),
+)
 
 
 def iter_tokens(text: str) -> Iterator[Token]:
     """Yield the tokens of ``text`` lazily, in order; spaces are never tokens."""
-    kinds = _KIND_BY_GROUP
-    for match in _TOKEN_RE.finditer(text):
-        yield Token(match.group(), kinds[match.lastgroup], match.start())
+    kinds = KIND_BY_INDEX
+    for match in TOKEN_RE.finditer(text):
+        group = match.lastindex or 0
+        yield Token(match.group(group), kinds[group], match.start(group))
 
 
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens: words, numbers, links, mentions, hashtags, emoji, punctuation."""
-    kinds = _KIND_BY_GROUP
-    return [Token(m.group(), kinds[m.lastgroup], m.start()) for m in _TOKEN_RE.finditer(text)]
+    return list(iter_tokens(text))
 
 
 def classify(token_text: str) -> TokenKind:
@@ -129,10 +141,10 @@ def classify(token_text: str) -> TokenKind:
     the tokenizer would split (a run of emoji, "воздушно-") gets the kind of its first part
     unless it contains a letter, in which case it is a word.
     """
-    match = _TOKEN_RE.match(token_text)
-    if match is None:
+    match = TOKEN_RE.match(token_text)
+    if match is None or not match.lastindex:
         return TokenKind.PUNCT
-    kind = _KIND_BY_GROUP[match.lastgroup]
+    kind = KIND_BY_INDEX[match.lastindex]
     if match.end() == len(token_text) or kind is TokenKind.WORD:
         return kind
     if any(ch.isalpha() for ch in token_text):

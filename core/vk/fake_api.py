@@ -41,6 +41,7 @@ from core.vk.fake_wall import (
 )
 
 __all__ = [
+    "FakeApiError",
     "FakeComment",
     "FakeGroup",
     "FakePost",
@@ -59,7 +60,7 @@ Params = dict[str, str]
 RequestHook = Callable[[str, Params], None]
 
 
-class ApiError(Exception):
+class FakeApiError(Exception):
     """A VK API error; becomes ``{"error": {...}}`` or an ``execute_errors`` entry."""
 
     def __init__(self, code: int, msg: str) -> None:
@@ -68,8 +69,8 @@ class ApiError(Exception):
         self.msg = msg
 
 
-def _invalid(detail: str) -> ApiError:
-    return ApiError(100, f"One of the parameters specified was missing or invalid: {detail}")
+def _invalid(detail: str) -> FakeApiError:
+    return FakeApiError(100, f"One of the parameters specified was missing or invalid: {detail}")
 
 
 @dataclass
@@ -314,12 +315,20 @@ class FakeVK:
     """The fake VK API server.  See the module docstring; construct, ``await start()``, use.
 
     ``tokens`` maps access tokens to their kind (``"user"`` or ``"service"``); None accepts any
-    non-empty token as a user token.  Fault injection: ``fail_5xx_every=N`` answers every N-th
-    HTTP request with 502/503 and an HTML body, ``slow_every=N`` delays every N-th response by
-    ``slow_seconds``, ``daily_limit_after=N`` answers error 29 to a token after its N-th
-    accepted request.  ``on_request(method, params)`` is called for every dispatched call
-    (including each call inside ``execute``) *before* it is served, so a test can change the
-    wall mid-paging; rejected requests (errors 5/6/8/29, 5xx) do not reach it.
+    non-empty token as a user token.
+
+    Rate limit: a request gets error 6 when its token already had ``rps`` accepted requests in
+    the last 1.0 s (sliding window; ``execute`` is one request, its inner calls are free).
+    Refused requests do not extend the window, but ``stats.max_rate`` measures every received
+    request, so a client that hammers shows up there.
+
+    Fault injection: ``fail_5xx_every=N`` answers every N-th HTTP request with 502/503 and an
+    HTML body, ``slow_every=N`` delays every N-th response by ``slow_seconds``,
+    ``daily_limit_after=N`` answers error 29 to a token after its N-th accepted request.
+
+    ``on_request(method, params)`` is called for every dispatched call (including each call
+    inside ``execute``) *before* it is served, so a test can change the wall mid-paging;
+    refused requests (errors 5/6/8/29, 5xx) do not reach it.
 
     The wall objects passed in are indexed, not copied; change them only through
     :meth:`add_comment`, :meth:`delete_comment` and :meth:`add_post` while serving.
@@ -553,49 +562,49 @@ class FakeVK:
         try:
             kind = self._token_kind(token)
             if not params.get("v"):
-                raise ApiError(8, "Invalid request: v (version) is required")
+                raise FakeApiError(8, "Invalid request: v (version) is required")
             accepted = self._accepted.setdefault(token, deque())
             while accepted and now - accepted[0] >= 1.0:
                 accepted.popleft()
             if len(accepted) >= self.rps:
                 self.stats.error6 += 1
-                raise ApiError(6, "Too many requests per second")
+                raise FakeApiError(6, "Too many requests per second")
             accepted.append(now)
             if self.daily_limit_after is not None and self._used[token] >= self.daily_limit_after:
-                raise ApiError(29, "Rate limit reached")
+                raise FakeApiError(29, "Rate limit reached")
             self._used[token] += 1
             if method == "execute":
                 return self._execute(params, kind)
             return '{"response":' + _dumps(self._call(method, params)) + "}"
-        except ApiError as exc:
+        except FakeApiError as exc:
             self.stats.errors[exc.code] += 1
             return _dumps({"error": self._error_object(exc, method, params)})
 
     def _token_kind(self, token: str) -> str:
         if not token:
-            raise ApiError(5, "User authorization failed: no access_token passed.")
+            raise FakeApiError(5, "User authorization failed: no access_token passed.")
         if self.tokens is None:
             return "user"
         kind = self.tokens.get(token)
         if kind is None:
-            raise ApiError(5, "User authorization failed: invalid access_token")
+            raise FakeApiError(5, "User authorization failed: invalid access_token")
         return kind
 
     @staticmethod
-    def _error_object(exc: ApiError, method: str, params: Params) -> dict[str, Any]:
+    def _error_object(exc: FakeApiError, method: str, params: Params) -> dict[str, Any]:
         request_params = [{"key": "method", "value": method}, {"key": "oauth", "value": "1"}]
         request_params += [{"key": k, "value": v} for k, v in params.items() if k != "access_token"]
         return {"error_code": exc.code, "error_msg": exc.msg, "request_params": request_params}
 
     def _call(self, method: str, params: Params) -> Any:
-        """Dispatch one method call (top-level or inside execute); raises ApiError."""
+        """Dispatch one method call (top-level or inside execute); raises FakeApiError."""
         self.stats.methods[method] += 1
         self.stats.api_calls += 1
         if self.on_request is not None:
             self.on_request(method, params)
         handler = self._handlers.get(method)
         if handler is None:  # includes "execute" nested inside execute
-            raise ApiError(3, "Unknown method passed")
+            raise FakeApiError(3, "Unknown method passed")
         return handler(params)
 
     def _execute(self, params: Params, kind: str) -> str:
@@ -603,30 +612,32 @@ class FakeVK:
         if self.on_request is not None:
             self.on_request("execute", params)
         if kind == "service":
-            raise ApiError(15, "Access denied: execute is not available with a service token")
+            raise FakeApiError(15, "Access denied: execute is not available with a service token")
         code = params.get("code")
         if not code:
             raise _invalid("code is undefined")
         parsed = parse_execute_code(code)
         if parsed is None:
-            raise ApiError(12, "Unable to compile code")
+            raise FakeApiError(12, "Unable to compile code")
         calls, is_list = parsed
         if len(calls) > self.max_execute_calls:
-            raise ApiError(13, "Runtime error occurred during code invocation: Too many API calls")
+            raise FakeApiError(
+                13, "Runtime error occurred during code invocation: Too many API calls"
+            )
         results: list[Any] = []
         errors: list[dict[str, Any]] = []
         for method, args in calls:
             inner = {k: s for k, v in args.items() if (s := _to_param(v)) is not None}
             try:
                 results.append(self._call(method, inner))
-            except ApiError as exc:
+            except FakeApiError as exc:
                 self.stats.errors[exc.code] += 1
                 results.append(False)
                 errors.append({"method": method, "error_code": exc.code, "error_msg": exc.msg})
         payload = _dumps(results if is_list else results[0])
         # VK measures the produced response; serialise once and reuse it for the body.
         if len(payload.encode("utf-8")) > self.execute_response_limit:
-            raise ApiError(
+            raise FakeApiError(
                 13, "Runtime error occurred during code invocation: response size is too big"
             )
         tail = ',"execute_errors":' + _dumps(errors) if errors else ""
@@ -659,11 +670,13 @@ class FakeVK:
         if gi is None:
             raise _invalid("owner_id is incorrect")
         if gi.group.deleted:
-            raise ApiError(18, "User was deleted or banned")
+            raise FakeApiError(18, "User was deleted or banned")
         if gi.group.private:
             if comments:
-                raise ApiError(15, "Access denied: this wall available only for community members")
-            raise ApiError(30, "This profile is private")
+                raise FakeApiError(
+                    15, "Access denied: this wall available only for community members"
+                )
+            raise FakeApiError(30, "This profile is private")
         return gi
 
     # --- method handlers ---------------------------------------------------------------
@@ -743,7 +756,7 @@ class FakeVK:
         if pi is None:
             raise _invalid("post not found")
         if pi.post.comments_closed:
-            raise ApiError(212, "Access to post comments denied")
+            raise FakeApiError(212, "Access to post comments denied")
         offset, count = _page(params, 10)
         desc = params.get("sort", "asc") == "desc"
         preview = max(0, _int(params, "preview_length", 0))

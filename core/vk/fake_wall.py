@@ -92,12 +92,13 @@ def build_synthetic_wall(
     """Build a deterministic wall of ``posts`` posts with ``comments_per_post`` comments each.
 
     ``comments_per_post`` counts every comment of a post, replies included, so the wall holds
-    exactly ``posts * comments_per_post`` comments.  Every ``replies_every``-th comment of a post
-    is a reply: every other one goes to the post's first comment (a "hot" thread, longer than
-    10 replies from 105 comments per post with the default of 5, e.g. 12 at 120, so clients must
-    page it with ``comment_id``), the rest to a random earlier top-level comment.  Every ``deleted_every``-th
-    comment of the whole wall is deleted.  The oldest post is pinned when ``pinned``; every
-    ``closed_every``-th post has comments closed (0 = none).  Same arguments -> same wall.
+    exactly ``posts * comments_per_post`` comments.  Every ``replies_every``-th comment of a
+    post is a reply: every other reply goes to the post's first comment (a "hot" thread, longer
+    than 10 replies from 105 comments per post with the default of 5 -- 12 at 120 -- so clients
+    must page it with ``comment_id``), the rest to a random earlier top-level comment.  Every
+    ``deleted_every``-th comment of the whole wall is deleted.  The oldest post is pinned when
+    ``pinned``; every ``closed_every``-th post has comments closed (0 = none).  Same arguments
+    give the same wall.
     """
     if not texts:
         raise ValueError("texts must not be empty")

@@ -194,7 +194,12 @@ class WallParser:
             for task, result in zip(round_tasks, results, strict=True):
                 state = states[task.post_id]
                 state.open_tasks -= 1
-                if isinstance(result, VkError):
+                if isinstance(result, VkError) and result.code == 100 and task.after:
+                    # The comment we paged from was deleted meanwhile: read this level again
+                    # from its start; comments are kept by id, so nothing doubles.
+                    state.open_tasks += 1
+                    tasks.append(Task(task.post_id, task.thread_of))
+                elif isinstance(result, VkError):
                     self._handle_error(result, state)
                 else:
                     follow = self._collect(task, result, state)
@@ -215,11 +220,9 @@ class WallParser:
         return [result for outcome in outcomes for result in outcome]
 
     def _handle_error(self, error: VkError, state: PostState) -> None:
-        if error.code in SKIPPABLE:
+        # 100 here means the post vanished while we were reading the wall.
+        if error.code in SKIPPABLE or error.code == 100:
             state.skipped = True
-            return
-        if error.code == 100 and error.message.startswith("VK did not find"):
-            state.skipped = True  # the post vanished while we were reading it
             return
         raise error
 

@@ -1,0 +1,161 @@
+"""User stories through real processes: `python -m bot` + `python -m worker`, fake Telegram and
+VK APIs at the HTTP level, a real Redis and a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from pathlib import Path
+
+from core.vk.fake_api import FakeVK
+from tests.conftest import ADMIN_ID, ALLOWED_ID, STRANGER_ID, Process, count_comments
+from tests.fakes import FakeTelegram
+
+DEMO_GROUP = 20261127
+JOB_ID = re.compile(r"/status ([0-9a-f]{32})")
+
+
+def stored_comments(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "vkcomments.sqlite3") as db:
+        return int(db.execute("SELECT count(*) FROM vk_comments").fetchone()[0])
+
+
+async def parse_and_wait(tg: FakeTelegram, text: str, user: int = ADMIN_ID) -> tuple[str, str]:
+    """Send a /parse, return (job id, final message text)."""
+    sent = tg.send_text(text, user_id=user)
+    ack = await tg.wait_for_message(user, "/status", after=sent, timeout=30)
+    match = JOB_ID.search(ack.text or "")
+    assert match, ack.text
+    job_id = match.group(1)
+    final = await tg.wait_for_message(user, f"finished ({job_id})", timeout=60)
+    return job_id, final.text or ""
+
+
+async def test_parse_story(
+    services: list[Process], fake_tg: FakeTelegram, fake_vk: FakeVK, tmp_path: Path
+) -> None:
+    """/parse → ack with job id → progress edits → one final message → rows in the database."""
+    expected = count_comments(DEMO_GROUP)
+    job_id, final = await parse_and_wait(fake_tg, "/parse https://vk.com/taiga_demo 100000")
+    assert f"{expected} comments parsed" in final
+    assert f"{expected} new" in final
+    assert "posts skipped (comments closed or private): 1" in final
+    assert stored_comments(tmp_path / "data") == expected
+    card = next(m for m in fake_tg.messages(ADMIN_ID) if f"Job {job_id}" in (m.text or ""))
+    assert card.edits >= 1 and "complete" in (card.text or "")
+    finals = [m for m in fake_tg.messages(ADMIN_ID) if f"finished ({job_id})" in (m.text or "")]
+    assert len(finals) == 1
+    assert fake_vk.stats.error6 == 0
+
+    sent = fake_tg.send_text(f"/status {job_id}", user_id=ADMIN_ID)
+    status = await fake_tg.wait_for_message(ADMIN_ID, job_id, after=sent)
+    assert "complete" in (status.text or "")
+    sent = fake_tg.send_text(f"/result {job_id}", user_id=ADMIN_ID)
+    result = await fake_tg.wait_for_message(ADMIN_ID, "Result of", after=sent)
+    assert f"{expected} comments parsed" in (result.text or "")
+    sent = fake_tg.send_text("/jobs", user_id=ADMIN_ID)
+    jobs = await fake_tg.wait_for_message(ADMIN_ID, "Recent jobs", after=sent)
+    assert f"parse_vk_comments {job_id}: complete" in (jobs.text or "")
+
+    # A rerun stores nothing twice and says nothing is new.
+    _, again = await parse_and_wait(fake_tg, "/parse taiga_demo 100000")
+    assert f"{expected} comments parsed" in again and ", 0 new" in again
+    assert stored_comments(tmp_path / "data") == expected
+
+
+async def test_queue_and_health(services: list[Process], fake_tg: FakeTelegram) -> None:
+    """/queue and /health report a live worker and reachable Redis and database."""
+    await fake_tg.wait_for_call("setMyCommands", timeout=30)
+    for _ in range(60):  # the worker may still be starting
+        sent = fake_tg.send_text("/queue", user_id=ADMIN_ID)
+        queue = await fake_tg.wait_for_message(ADMIN_ID, "Queue", after=sent)
+        if "1 worker(s) alive" in (queue.text or ""):
+            break
+        await asyncio.sleep(0.5)
+    sent = fake_tg.send_text("/health", user_id=ALLOWED_ID)
+    health = await fake_tg.wait_for_message(ALLOWED_ID, "Redis", after=sent, timeout=30)
+    assert "✅ Redis reachable" in (health.text or "")
+    assert "✅ Database reachable" in (health.text or "")
+    assert "✅ Workers alive: 1" in (health.text or "")
+    assert "0 queued, 0 running, 0 deferred; 1 worker(s) alive" in (queue.text or "")
+
+
+async def test_stranger_is_refused(
+    services: list[Process], fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """A user on no allow-list gets one refusal naming their ids, and nothing is enqueued."""
+    sent = fake_tg.send_text("/parse taiga_demo", user_id=STRANGER_ID)
+    refusal = await fake_tg.wait_for_message(STRANGER_ID, "Access denied", after=sent, timeout=30)
+    assert f"user id: {STRANGER_ID}" in (refusal.text or "")
+    assert len(fake_tg.messages(STRANGER_ID)) == 1
+    with sqlite3.connect(tmp_path / "data" / "vkcomments.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM job_audit").fetchone()[0] == 0
+
+
+BAD_INPUTS = [
+    ("/parse", "missing <group>"),
+    ("/parse taiga_demo many", "limit must be a whole number"),
+    ("/parse taiga_demo 0", "greater than or equal to 1"),
+    ("/parse taiga_demo -5", "greater than or equal to 1"),
+    ("/parse taiga_demo 99999999999", "at most 100000"),
+    ("/parse taiga_demo 10 7 extra", "too many arguments"),
+    ("/parse ???", "is not a VK community"),
+    ("/status", "missing <job_id>"),
+    ("/status a b", "expected one job id"),
+    ("/abort", "missing <job_id>"),
+    ("/status 0123456789abcdef0123456789abcdef", "not found"),
+    ("/abort 0123456789abcdef0123456789abcdef", "not found"),
+    ("hello there", "only understand commands"),
+    ("/frobnicate", "Unknown command /frobnicate"),
+]
+
+
+async def test_bad_input_gets_reason_and_usage(
+    services: list[Process], fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """Each bad input gets one short answer with what was wrong; nothing is stored."""
+    for text, reason in BAD_INPUTS:
+        sent = fake_tg.send_text(text, user_id=ADMIN_ID)
+        reply = await fake_tg.wait_for_message(ADMIN_ID, reason, after=sent, timeout=30)
+        body = reply.text or ""
+        assert "Traceback" not in body
+        if text.startswith("/parse"):
+            assert "Usage: /parse <group> [limit] [days]" in body
+    with sqlite3.connect(tmp_path / "data" / "vkcomments.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM job_audit").fetchone()[0] == 0
+
+
+async def test_abort_running_job(
+    services: list[Process], fake_tg: FakeTelegram, fake_vk: FakeVK
+) -> None:
+    """/abort stops a running parse, and the chat gets one "aborted" message."""
+    fake_vk.slow_every, fake_vk.slow_seconds = 1, 0.7
+    sent = fake_tg.send_text("/parse taiga_demo 100000", user_id=ALLOWED_ID)
+    ack = await fake_tg.wait_for_message(ALLOWED_ID, "/status", after=sent, timeout=30)
+    match = JOB_ID.search(ack.text or "")
+    assert match
+    job_id = match.group(1)
+    await fake_tg.wait_for(lambda tg: fake_vk.stats.requests >= 2, timeout=30)
+    sent = fake_tg.send_text(f"/abort {job_id}", user_id=STRANGER_ID)
+    await fake_tg.wait_for_message(STRANGER_ID, "Access denied", after=sent)
+    sent = fake_tg.send_text(f"/abort {job_id}", user_id=ALLOWED_ID)
+    await fake_tg.wait_for_message(ALLOWED_ID, "Abort requested", after=sent)
+    await fake_tg.wait_for_message(ALLOWED_ID, f"aborted ({job_id})", timeout=30)
+    sent = fake_tg.send_text(f"/status {job_id}", user_id=ALLOWED_ID)
+    status = await fake_tg.wait_for_message(ALLOWED_ID, job_id, after=sent)
+    assert "aborted" in (status.text or "")
+
+
+async def test_duplicate_parse_returns_running_job(
+    services: list[Process], fake_tg: FakeTelegram, fake_vk: FakeVK
+) -> None:
+    """The same group asked twice while parsing gets the running job, not a second one."""
+    fake_vk.slow_every, fake_vk.slow_seconds = 1, 0.3
+    sent = fake_tg.send_text("/parse taiga_demo 100000", user_id=ADMIN_ID)
+    ack = await fake_tg.wait_for_message(ADMIN_ID, "/status", after=sent, timeout=30)
+    match = JOB_ID.search(ack.text or "")
+    assert match
+    sent = fake_tg.send_text("/parse https://vk.com/taiga_demo", user_id=ADMIN_ID)
+    again = await fake_tg.wait_for_message(ADMIN_ID, "Already running", after=sent)
+    assert match.group(1) in (again.text or "")

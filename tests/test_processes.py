@@ -1,0 +1,68 @@
+"""Process-level promises: bad configuration stops with one line, console mode works offline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from core.redis_server import RedisServer
+from tests.conftest import ROOT
+
+
+def run(
+    args: list[str], env: dict[str, str], stdin: str = "", timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, input=stdin, text=True,
+        capture_output=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ARQ_", "VK_", "BOT_", "REDIS"))
+    }
+    env.update(DATA_DIR=str(tmp_path / "data"), **extra)
+    return env
+
+
+def test_malformed_setting_stops_with_one_line(tmp_path: Path) -> None:
+    """A bad value: exit code 2 and one line naming the variable; the token is not echoed."""
+    env = clean_env(tmp_path, ARQ_MAX_JOBS="lots", BOT_TOKEN="123:secret-token-value")
+    done = run(["-m", "worker"], env, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "configuration error: ARQ_MAX_JOBS: Input should be a valid integer, unable to parse "
+        "string as an integer"
+    ]
+    assert "secret-token-value" not in done.stderr + done.stdout
+
+
+def test_bot_without_token_stops_with_one_line(tmp_path: Path) -> None:
+    done = run(["-m", "bot"], clean_env(tmp_path), timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("configuration error: BOT_TOKEN")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_console_demo_parses_sample_wall(tmp_path: Path) -> None:
+    """`python -m bot --console` with no token and no REDIS_URL: private Redis, sample wall."""
+    lines = "/help\n/parse taiga_demo 1000\n/parse taiga_demo zero\n/jobs\n"
+    done = run(["-m", "bot", "--console"], clean_env(tmp_path), stdin=lines)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert "/parse <group> [limit] [days]" in out
+    assert "⚠️ limit must be a whole number" in out
+    assert "✅ parse_vk_comments finished" in out
+    assert "274 comments parsed" in out
+    assert "Traceback" not in out
+
+
+def test_console_uses_given_redis(tmp_path: Path, redis_server: RedisServer) -> None:
+    """With REDIS_URL set, the console uses that Redis instead of starting its own."""
+    env = clean_env(tmp_path, REDIS_URL=redis_server.url, ARQ_QUEUE_NAME="arq:console-test")
+    done = run(["-m", "bot", "--console", "--demo"], env, stdin="/queue\n")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Queue arq:console-test:" in done.stdout
