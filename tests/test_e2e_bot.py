@@ -8,6 +8,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+from arq.connections import RedisSettings, create_pool
+
 from core.vk.fake_api import FakeVK
 from tests.conftest import ADMIN_ID, ALLOWED_ID, STRANGER_ID, Process, count_comments
 from tests.fakes import FakeTelegram
@@ -159,3 +161,35 @@ async def test_duplicate_parse_returns_running_job(
     sent = fake_tg.send_text("/parse https://vk.com/taiga_demo", user_id=ADMIN_ID)
     again = await fake_tg.wait_for_message(ADMIN_ID, "Already running", after=sent)
     assert match.group(1) in (again.text or "")
+
+
+async def test_notification_survives_429_and_is_sent_once(
+    services: list[Process], fake_tg: FakeTelegram, app_env: dict[str, str]
+) -> None:
+    """A 429 on the final message waits and retries; a redelivered notification sends nothing."""
+    sent = fake_tg.send_text("/parse taiga_demo 20", user_id=ADMIN_ID)
+    ack = await fake_tg.wait_for_message(ADMIN_ID, "/status", after=sent, timeout=30)
+    match = JOB_ID.search(ack.text or "")
+    assert match
+    job_id = match.group(1)
+    fake_tg.fail_next("sendMessage", error_code=429, retry_after=1)
+    await fake_tg.wait_for_message(ADMIN_ID, f"finished ({job_id})", timeout=60)
+    attempts = [c for c in fake_tg.calls_of("sendMessage") if job_id in str(c.params.get("text"))]
+    assert [c.ok for c in attempts][-2:] == [False, True]
+    assert attempts[-1].time - attempts[-2].time >= 0.9
+
+    # arq delivers at least once: the same notification delivered again must not repeat itself.
+    pool = await create_pool(
+        RedisSettings.from_dsn(app_env["REDIS_URL"]),
+        default_queue_name=app_env["ARQ_QUEUE_NAME"],
+    )
+    again = await pool.enqueue_job(
+        "send_notification", _job_id=f"redelivery:{job_id}", chat_id=ADMIN_ID,
+        text=f"duplicate of {job_id}", job_id=job_id,
+    )  # fmt: skip
+    assert again is not None
+    assert await again.result(timeout=30) == {"sent": False, "chat_id": ADMIN_ID}
+    await pool.aclose()
+    finals = [m for m in fake_tg.messages(ADMIN_ID) if job_id in (m.text or "")]
+    assert len([m for m in finals if "finished" in (m.text or "")]) == 1
+    assert not [m for m in finals if "duplicate" in (m.text or "")]

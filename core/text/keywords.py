@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 from stop_words import get_stop_words
 
@@ -108,7 +109,7 @@ def term_counts(
         if phrases:
             found.extend(
                 first + _SEP + second
-                for first, second in zip(doc, doc[1:], strict=False)
+                for first, second in pairwise(doc)
                 if first is not None and second is not None and first != second
             )
         counts.update(set(found) if per_document else found)

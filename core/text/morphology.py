@@ -59,6 +59,7 @@ _EAT_AFTER = frozenset(
      "перестать", "стать", "пора", "дать", "давать", "сесть", "идти", "пойти", "нечего"}
 )  # fmt: skip
 _NOMINAL = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "DET"})
+_BYT_EXISTENTIAL = fixed_reading("быть", "VERB")
 # After these (or at the end of the text) an "-о" word closes its clause.
 _CLAUSE_END = frozenset({"PUNCT", "SYM"})
 
@@ -295,8 +296,10 @@ def _resolve(entries: Sequence[_Entry], tokens: Sequence[AnalyzedToken], i: int)
         return entry.best
     if rules & Rule.EST:
         # "есть" is overwhelmingly "there is / to be" in comments; "eat" needs a modal before.
-        wanted = "есть" if prev is not None and prev.lemma in _EAT_AFTER else "быть"
-        return next((r for r in entry.readings if r.lemma == wanted), entry.best)
+        if prev is not None and prev.lemma in _EAT_AFTER:
+            return next((r for r in entry.readings if r.lemma == "есть"), entry.best)
+        # Existential "есть" ("у меня есть кот") is a full verb in UD, not an auxiliary.
+        return _BYT_EXISTENTIAL
     if rules & Rule.DET_PRON:
         # A determiner agrees with the noun or adjective after it ("в этом году", "их дом");
         # without one the same form is a pronoun ("об этом", "люблю их").

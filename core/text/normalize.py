@@ -323,8 +323,11 @@ def _pronoun_readings(readings: Sequence[Reading]) -> list[Reading]:
         if pronoun is None:
             continue
         keys = {key for key in reading.agreement if key.endswith(".sing.neut")}
-        if not keys and pronoun == "всё":
-            pronoun, keys = "все", {key for key in reading.agreement if ".plur." in key}
+        if pronoun == "всё":
+            # "всем", "всех", "все" are mostly "everybody" (все); "всего", "всё" "everything".
+            plural = {key for key in reading.agreement if ".plur." in key}
+            if plural:
+                pronoun, keys = "все", keys | plural
         if keys and pronoun not in have:
             have.add(pronoun)
             cases = frozenset(key.split(".", 1)[0] for key in keys)

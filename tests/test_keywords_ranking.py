@@ -1,0 +1,138 @@
+"""Keyword ranking: a group's topic words come first, stop and function words never appear."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from core.text.keywords import (
+    FUNCTION_POS,
+    Keyword,
+    document_terms,
+    is_stop_word,
+    rank_keywords,
+    term_counts,
+)
+from core.text.morphology import MorphologyAnalyzer
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "ru_taiga-ud-dev.conllu"
+
+# Comments under a fishing community's posts.
+FISHING = [
+    "Вчера ездили на рыбалку, клёв был отличный, поймал щуку на спиннинг!",
+    "Какая удочка лучше для зимней рыбалки? Посоветуйте, пожалуйста",
+    "Щука в этом году клюёт плохо, весь день просидели без клёва",
+    "Купил новую удочку и катушку, в субботу опробую на озере",
+    "На зимней рыбалке главное тёплая одежда и хороший бур",
+    "Клёв начался только к вечеру, поймали трёх окуней и щуку",
+    "Подскажите, на какую приманку сейчас берёт щука?",
+    "Удочку забыл дома, пришлось ловить на спиннинг))",
+    "Лучший клёв на рассвете, проверено годами рыбалки",
+    "Отличная рыбалка была на выходных, щука на четыре кило!",
+    "Зимняя рыбалка это отдельный вид удовольствия 🎣",
+    "Какой клёв сейчас на водохранилище? Кто был на выходных?",
+    "Поменял леску на удочке, теперь не рвётся",
+    "Окунь хорошо берёт на блесну, щука на живца",
+    "Собираемся на зимнюю рыбалку в следующие выходные, кто с нами?",
+    "Мормышка и удочка для зимней рыбалки у меня ещё с прошлого года",
+]
+
+
+def read_texts(path: Path) -> list[str]:
+    if not path.is_file():
+        pytest.fail(f"corpus not found at {path}: the ranking test builds its background from it")
+    return [
+        line.split("=", 1)[1].strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("# text = ")
+    ]
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> MorphologyAnalyzer:
+    return MorphologyAnalyzer()
+
+
+@pytest.fixture(scope="module")
+def fishing_keywords(analyzer: MorphologyAnalyzer) -> list[Keyword]:
+    texts = read_texts(CORPUS)
+    # Three background groups of real comments and prose from the treebank.
+    groups = [texts[i::3] for i in range(3)]
+    background: Counter[str] = Counter()
+    for group in groups:
+        background += term_counts(document_terms(analyzer.analyze(text)) for text in group)
+    docs = [document_terms(analyzer.analyze(text)) for text in FISHING]
+    return rank_keywords(docs, background, top_n=15)
+
+
+def test_topic_words_rank_first(fishing_keywords: list[Keyword]) -> None:
+    top = [k.term for k in fishing_keywords[:6]]
+    assert {"рыбалка", "удочка", "щука", "клёв"} <= set(top), top
+    assert fishing_keywords[0].term == "рыбалка"
+
+
+def test_frequent_adjacent_pair_is_a_phrase(fishing_keywords: list[Keyword]) -> None:
+    phrases = {k.term: k for k in fishing_keywords if k.is_phrase}
+    assert "зимний рыбалка" in phrases, [k.term for k in fishing_keywords]
+    assert phrases["зимний рыбалка"].count >= 3
+
+
+def test_no_stop_or_function_words_anywhere(
+    analyzer: MorphologyAnalyzer, fishing_keywords: list[Keyword]
+) -> None:
+    function_lemmas = {
+        tok.lemma for text in FISHING for tok in analyzer.analyze(text) if tok.pos in FUNCTION_POS
+    }
+    for keyword in fishing_keywords:
+        for part in keyword.term.split():
+            assert not is_stop_word(part), keyword
+            assert part not in function_lemmas, keyword
+
+
+def test_scores_are_positive_descending_and_counts_are_documents(
+    fishing_keywords: list[Keyword],
+) -> None:
+    scores = [k.score for k in fishing_keywords]
+    assert all(score > 0 for score in scores)
+    assert scores == sorted(scores, reverse=True)
+    by_term = {k.term: k.count for k in fishing_keywords}
+    # "щука" occurs in six comments; the two mentions in one comment count once.
+    assert by_term["щука"] == sum("щук" in text.lower() for text in FISHING)
+
+
+def test_group_specific_word_beats_a_word_common_everywhere() -> None:
+    group = Counter({"щука": 5, "погода": 5, "улов": 2})
+    background = {"погода": 400, "город": 300, "улов": 1}
+    ranked = rank_keywords(group, background, top_n=10)
+    terms = [k.term for k in ranked]
+    assert terms.index("щука") < terms.index("улов")
+    # As frequent in the background as in the group: not typical, so not a keyword.
+    assert "погода" not in terms
+
+
+def test_stop_words_are_filtered_even_from_ready_made_counts() -> None:
+    group = Counter({"это": 50, "который": 20, "очень": 10, "удочка": 3})
+    assert [k.term for k in rank_keywords(group, {}, top_n=10)] == ["удочка"]
+
+
+def test_minimum_counts_for_words_and_phrases() -> None:
+    docs = [["удочка", "леска"], ["удочка", "леска"], ["удочка", None, "мормышка"]]
+    ranked = {k.term: k for k in rank_keywords(docs, {"город": 100}, top_n=10)}
+    assert set(ranked) == {"удочка", "леска"}  # "удочка леска" twice < 3; "мормышка" once < 2
+    three = [*docs, ["удочка", "леска"]]
+    ranked = {k.term: k for k in rank_keywords(three, {"город": 100}, top_n=10)}
+    assert ranked["удочка леска"].count == 3
+    assert ranked["удочка леска"].is_phrase
+
+
+def test_terms_separated_by_a_function_word_do_not_form_a_phrase() -> None:
+    counts = term_counts([["рыбалка", None, "щука"], ["рыбалка", "щука", "щука"]])
+    assert counts == Counter({"рыбалка": 2, "щука": 2, "рыбалка щука": 1})
+
+
+def test_ranking_is_deterministic_and_respects_top_n() -> None:
+    group = Counter({"б": 0, "жерех": 3, "судак": 3, "сазан": 3})
+    ranked = rank_keywords(group, {}, top_n=2)
+    assert [k.term for k in ranked] == ["жерех", "сазан"]
