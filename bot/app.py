@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 
-from bot.handlers import control, jobs, start
+from bot.handlers import analysis, control, jobs, start
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from core.queue import JobQueue
@@ -22,6 +22,7 @@ def build_dispatcher(settings: Settings, queue: JobQueue) -> Dispatcher:
     dp.include_routers(
         start.create_router(),
         jobs.create_router(),
+        analysis.create_router(),
         control.create_router(),
         control.create_fallback_router(),
     )

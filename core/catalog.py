@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.groups import normalize_group
+
+# A community as people write it, stored in its normal form ("12345" or a screen name).
+GroupRef = Annotated[str, AfterValidator(normalize_group)]
 
 
 class JobArgs(BaseModel):
@@ -23,16 +26,11 @@ class JobArgs(BaseModel):
 
 
 class ParseArgs(JobArgs):
-    group: str = Field(description="the community")
+    group: GroupRef = Field(description="the community")
     limit: int | None = Field(
         None, ge=1, validate_default=True, description="how many comments at most"
     )
     days: int | None = Field(None, ge=1, le=3650, description="only posts of the last N days")
-
-    @field_validator("group")
-    @classmethod
-    def _group(cls, value: str) -> str:
-        return normalize_group(value)
 
     @field_validator("limit")
     @classmethod
@@ -44,6 +42,29 @@ class ParseArgs(JobArgs):
         if ceiling is not None and ceiling is not None and value > ceiling:
             raise ValueError(f"must be at most {ceiling}")
         return value
+
+
+class AnalyzeTextArgs(JobArgs):
+    text: str = Field(min_length=1, max_length=4000, description="the text")
+
+
+class KeywordsArgs(JobArgs):
+    group: GroupRef = Field(description="the community")
+    n: int = Field(20, ge=1, le=100, description="how many keywords")
+    days: int | None = Field(None, ge=1, le=3650, description="only comments of the last N days")
+
+
+class BatchArgs(JobArgs):
+    group: GroupRef = Field(description="the community")
+    days: int | None = Field(None, ge=1, le=3650, description="only comments of the last N days")
+    comment_ids: list[int] | None = Field(None, description="only these comments")
+
+
+class ChunkArgs(JobArgs):
+    """A slice of a batch: comment keys (post_id, comment_id) of one community."""
+
+    owner_id: int
+    keys: list[tuple[int, int]] = Field(min_length=1)
 
 
 class NotificationArgs(JobArgs):
@@ -70,7 +91,32 @@ def _describe_parse(result: dict[str, Any]) -> str:
         text += f" in {result['duration_s']:.1f} s"
     if result.get("stopped_reason"):
         text += f". Stopped early: {result['stopped_reason']}"
+    if result.get("analysis_job"):
+        text += f". Analysis of the new comments: job {result['analysis_job']}"
     return text
+
+
+def _describe_tokens(result: dict[str, Any]) -> str:
+    lines = [f"{form} → {lemma} ({pos})" for form, lemma, pos in result.get("tokens", [])]
+    return "\n" + "\n".join(lines) if lines else "no words found"
+
+
+def _describe_keywords(result: dict[str, Any]) -> str:
+    items = result.get("keywords", [])
+    head = f"{result.get('group_name') or result.get('group_id')}: keywords of "
+    head += f"{result.get('comments', 0)} comments"
+    if not items:
+        return head + ": none yet (too few analysed comments)"
+    lines = [f"{i}. {term} ({count})" for i, (term, _score, count) in enumerate(items, 1)]
+    return head + "\n" + "\n".join(lines)
+
+
+def _describe_batch(result: dict[str, Any]) -> str:
+    return (
+        f"{result.get('comments_analyzed', 0)} comments analysed "
+        f"({result.get('tokens', 0)} terms) in {result.get('chunks', 1)} part(s), "
+        f"{result.get('duration_s', 0):.1f} s"
+    )
 
 
 def _describe_notification(result: dict[str, Any]) -> str:
@@ -90,6 +136,7 @@ class JobSpec:
     usage: str = ""
     dedupe: Callable[[Any], str] | None = None
     notify: bool = True
+    card: bool = True  # a progress message with buttons; quick jobs just answer at the end
     timeout: int | None = None
     max_tries: int | None = None
 
@@ -106,6 +153,41 @@ CATALOG: dict[str, JobSpec] = {
             usage="/parse <group> [limit] [days]",
             dedupe=lambda args: f"parse:{args.group}",
             timeout=6 * 3600,
+        ),
+        JobSpec(
+            name="analyze_text_morphology",
+            args=AnalyzeTextArgs,
+            title="Lemmas and parts of speech of a text",
+            describe=_describe_tokens,
+            card=False,
+            timeout=60,
+        ),
+        JobSpec(
+            name="extract_keywords",
+            args=KeywordsArgs,
+            title="Top keywords of a community",
+            describe=_describe_keywords,
+            command="keywords",
+            usage="/keywords <group> [n] [days]",
+            card=False,
+            timeout=1800,
+        ),
+        JobSpec(
+            name="process_batch_comments",
+            args=BatchArgs,
+            title="Analyse a community's stored comments",
+            describe=_describe_batch,
+            dedupe=lambda args: f"analyze:{args.group}",
+            timeout=6 * 3600,
+        ),
+        JobSpec(
+            name="analyze_comment_chunk",
+            args=ChunkArgs,
+            title="Analyse one part of a batch",
+            describe=_describe_batch,
+            admin_only=True,
+            notify=False,
+            timeout=1800,
         ),
         JobSpec(
             name="send_notification",

@@ -34,6 +34,9 @@ class Post(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     comments_count: Mapped[int] = mapped_column(Integer, default=0)
     is_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # VK's comment count when this post's comments were last stored in full; NULL = never.
+    # An incremental parse refetches a post only when VK's count moved away from it.
+    parsed_comments_count: Mapped[int | None] = mapped_column(Integer)
 
 
 class Comment(Base):
@@ -49,6 +52,10 @@ class Comment(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     # The job that stored this comment first: "how many were new" stays exact when a job reruns.
     first_job_id: Mapped[str | None] = mapped_column(String(64))
+    # Content lemmas in text order, "|" where a stop word or punctuation broke the run
+    # (see core.text.keywords.document_terms); NULL until analysed.
+    terms: Mapped[str | None] = mapped_column(Text)
+    analyzed_at: Mapped[datetime | None]
 
 
 class JobAudit(Base):

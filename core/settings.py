@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     parse_default_limit: int = Field(100, ge=1)
     parse_max_limit: int = Field(100_000, ge=1)
     progress_interval: float = Field(2.0, ge=0)
+    auto_analyze: bool = True
+    analysis_chunk_size: int = Field(1000, ge=10, le=100_000)
+    parse_lookback_days: int = Field(30, ge=0, le=3650)
     log_level: str = "INFO"
 
     @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")

@@ -140,3 +140,12 @@ async def count_comments(sessions: Sessions, owner_id: int | None = None) -> int
         if owner_id is not None:
             query = query.where(Comment.owner_id == owner_id)
         return int(await session.scalar(query) or 0)
+
+
+async def find_group(sessions: Sessions, ref: str) -> Group | None:
+    """A stored community by its normal form: numeric id or screen name."""
+    async with sessions() as session:
+        if ref.isdigit():
+            return await session.get(Group, int(ref))
+        found = await session.scalars(select(Group).where(func.lower(Group.screen_name) == ref))
+        return found.first()

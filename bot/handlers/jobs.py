@@ -8,7 +8,7 @@ from aiogram.types import Message
 from pydantic import ValidationError
 
 from core import storage
-from core.catalog import COMMANDS, JobSpec
+from core.catalog import COMMANDS, JobArgs, JobSpec
 from core.queue import JobQueue, explain, validate_args
 from core.settings import Settings
 from core.ui import job_card, job_keyboard
@@ -25,6 +25,33 @@ def positional(spec: JobSpec, raw: str | None) -> dict[str, str]:
 
 def usage_reply(reason: str, usage: str) -> str:
     return f"⚠️ {reason}\nUsage: {usage}"
+
+
+async def parse_or_explain(
+    message: Message, spec: JobSpec, data: dict[str, object], settings: Settings, usage: str
+) -> JobArgs | None:
+    """Validated arguments, or None after telling the user what is wrong."""
+    try:
+        return validate_args(spec, data, settings)
+    except ValidationError as error:
+        await message.answer(usage_reply(explain(error), usage))
+        return None
+
+
+async def submit(message: Message, queue: JobQueue, spec: JobSpec, args: JobArgs) -> None:
+    """Enqueue and answer: a progress card with the job id, or the running job if one exists."""
+    user_id = message.from_user.id if message.from_user else None
+    submitted = await queue.submit(spec, args, user_id=user_id, chat_id=message.chat.id)
+    if submitted.existing:
+        await message.answer(f"Already running: job {submitted.job_id}\n/status {submitted.job_id}")
+        return
+    if not spec.card:
+        return  # a quick job: its answer is the closing message
+    card = await message.answer(
+        job_card(spec.title, submitted.job_id, "queued"),
+        reply_markup=job_keyboard(submitted.job_id),
+    )
+    await storage.update_job(queue.sessions, submitted.job_id, progress_message_id=card.message_id)
 
 
 def create_router() -> Router:
@@ -44,24 +71,12 @@ def create_router() -> Router:
             await message.answer(f"⛔ /{command.command} is for admins only.")
             return
         try:
-            args = validate_args(spec, positional(spec, command.args), settings)
+            data: dict[str, object] = dict(positional(spec, command.args))
         except ValueError as error:
-            reason = explain(error) if isinstance(error, ValidationError) else str(error)
-            await message.answer(usage_reply(reason, spec.usage))
+            await message.answer(usage_reply(str(error), spec.usage))
             return
-        user_id = message.from_user.id if message.from_user else None
-        submitted = await queue.submit(spec, args, user_id=user_id, chat_id=message.chat.id)
-        if submitted.existing:
-            await message.answer(
-                f"Already running: job {submitted.job_id}\n/status {submitted.job_id}"
-            )
-            return
-        card = await message.answer(
-            job_card(spec.title, submitted.job_id, "queued"),
-            reply_markup=job_keyboard(submitted.job_id),
-        )
-        await storage.update_job(
-            queue.sessions, submitted.job_id, progress_message_id=card.message_id
-        )
+        args = await parse_or_explain(message, spec, data, settings, spec.usage)
+        if args is not None:
+            await submit(message, queue, spec, args)
 
     return router

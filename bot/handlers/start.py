@@ -8,7 +8,12 @@ from aiogram.types import BotCommand, Message
 
 from core.catalog import COMMANDS
 
-CONTROL_COMMANDS: list[tuple[str, str, str]] = [
+MORE_COMMANDS: list[tuple[str, str, str]] = [
+    (
+        "analyze",
+        "/analyze <text> | /analyze <group> [days]",
+        "words of a text, or a group's comments",
+    ),
     ("status", "/status <job_id>", "where a job stands"),
     ("result", "/result <job_id>", "what a finished job found"),
     ("abort", "/abort <job_id>", "stop a job (its owner or an admin)"),
@@ -26,7 +31,7 @@ def help_text() -> str:
         "",
     ]
     lines += [f"{spec.usage} — {spec.title}" for spec in COMMANDS.values()]
-    lines += [f"{usage} — {what}" for _, usage, what in CONTROL_COMMANDS]
+    lines += [f"{usage} — {what}" for _, usage, what in MORE_COMMANDS]
     lines += [
         "",
         "A group is a numeric id (12345, -12345), club12345/public12345, "
@@ -40,7 +45,7 @@ def menu() -> list[BotCommand]:
     items = [
         BotCommand(command=name, description=spec.title[:256]) for name, spec in COMMANDS.items()
     ]
-    items += [BotCommand(command=name, description=what) for name, _, what in CONTROL_COMMANDS]
+    items += [BotCommand(command=name, description=what) for name, _, what in MORE_COMMANDS]
     return items
 
 

@@ -128,51 +128,53 @@ def rank_keywords(
 
     ``group_docs`` is either the group's documents as term sequences (see
     :func:`document_terms`), counted with :func:`term_counts`, or ready-made counts such as a
-    ``Counter``. ``background`` maps terms to counts of the same kind over other groups (or a
-    general corpus); phrase keys ("a b") are optional — without them a phrase's background
-    share is estimated from its words as if they were independent. Stop words and terms
-    without letters are never returned. Words need ``min_count`` occurrences, phrases
-    ``min_phrase_count``. Ties are broken by count, then alphabetically, so results are stable.
+    ``Counter``. ``background`` maps terms to counts of the same kind over the other groups
+    (or a general corpus); phrase keys ("a b") are optional — without them a phrase's
+    background share is estimated from its words as if they were independent. Stop words and
+    terms without letters are never returned (nor counted). Words need ``min_count``
+    occurrences, phrases ``min_phrase_count``. An empty background ranks by frequency alone.
+    Ties go to the higher count, then the
+    alphabetically first term, so results are stable.
     """
-    if isinstance(group_docs, Mapping):
-        group = Counter({term: int(n) for term, n in group_docs.items()})
-    else:
-        group = term_counts(group_docs)
-    group_mass = _masses(group)
-    back_mass = _masses(background)
-    # One shared vocabulary size per term order keeps the smoothing of both sides comparable.
-    vocab = [len({t for t in (*group, *background) if t.count(_SEP) == n}) for n in (0, 1)]
-    has_back_phrases = back_mass[1] > 0
+    raw = group_docs if isinstance(group_docs, Mapping) else term_counts(group_docs)
+    group = _clean(raw)
+    back = _clean(background)
+    # Phrases are measured against the word mass as well, so that a phrase and a word seen
+    # in as many comments get comparable shares.
+    group_words = sum(n for term, n in group.items() if _SEP not in term)
+    back_words = sum(n for term, n in back.items() if _SEP not in term)
+    vocab = len({term for term in (*group, *back) if _SEP not in term}) or 1
+    back_has_phrases = any(_SEP in term for term in back)
 
-    def share(counts: Mapping[str, float], mass: tuple[float, float], term: str) -> float:
-        order = term.count(_SEP)
-        return (counts.get(term, 0.0) + _ALPHA) / (mass[order] + _ALPHA * vocab[order])
+    def share(counts: Mapping[str, float], mass: float, term: str) -> float:
+        return (counts.get(term, 0.0) + _ALPHA) / (mass + _ALPHA * vocab)
 
     ranked: list[Keyword] = []
     for term, count in group.items():
-        parts = term.split(_SEP)
-        if count < (min_phrase_count if len(parts) > 1 else min_count) or len(parts) > 2:
+        is_phrase = _SEP in term
+        if count < (min_phrase_count if is_phrase else min_count):
             continue
-        if any(is_stop_word(part) or not any(ch.isalpha() for ch in part) for part in parts):
-            continue
-        p_group = share(group, group_mass, term)
-        if len(parts) == 1 or has_back_phrases:
-            p_back = share(background, back_mass, term)
+        p_group = share(group, group_words, term)
+        if is_phrase and not back_has_phrases:
+            first, second = term.split(_SEP)
+            p_back = share(back, back_words, first) * share(back, back_words, second)
         else:
-            p_back = share(background, back_mass, parts[0]) * share(background, back_mass, parts[1])
-        score = p_group * math.log(p_group / p_back)
+            p_back = share(back, back_words, term)
+        # Without any background there is nothing to be typical against: rank by frequency.
+        score = p_group * math.log(p_group / p_back) if back else p_group
         if score > 0:
-            ranked.append(Keyword(term, score, count))
+            ranked.append(Keyword(term, score, int(count)))
     ranked.sort(key=lambda k: (-k.score, -k.count, k.term))
     return ranked[:top_n]
 
 
-def _masses(counts: Mapping[str, float]) -> tuple[float, float]:
-    """Total count of single terms and of phrases."""
-    words = phrases = 0.0
+def _clean(counts: Mapping[str, float]) -> dict[str, float]:
+    """Counts of the terms that may be keywords: one or two words, no stop words, letters."""
+    kept: dict[str, float] = {}
     for term, n in counts.items():
-        if _SEP in term:
-            phrases += n
-        else:
-            words += n
-    return words, phrases
+        parts = term.split(_SEP)
+        if len(parts) <= 2 and all(
+            any(ch.isalpha() for ch in part) and not is_stop_word(part) for part in parts
+        ):
+            kept[term] = n
+    return kept

@@ -1,26 +1,28 @@
 """Lemmas and Universal POS tags for social-media Russian, on top of pymorphy3.
 
 pymorphy3 analyses words one at a time and orders its candidate parses by corpus frequency;
-taking the first one is right for about nine tokens in ten of comment text. This module keeps
-pymorphy3's candidates and improves the choice where that is cheap:
+its first parse has the right lemma for about 91.5 % of the treebank's social-media tokens.
+This module keeps pymorphy3's candidates and chooses better where that is cheap (95.3 %):
 
-* candidates are merged per (lemma, POS) and their scores added, so a lemma that owns several
-  likely parses beats one lucky parse of another lemma ("рады": рад, not рада);
-* dictionary readings beat guesses, and ties go to the lemma sharing the longest prefix with
-  the word ("счастья": счастье, not счастие);
-* a few neighbour-dependent choices are made per token (see ``_resolve``): after a preposition
-  an oblique-case noun reading is preferred; "его/её/их/этот/тот/весь" are determiners before
-  an agreeing noun and pronouns elsewhere; "есть" is "быть" unless a modal asks for "eat";
-* a data file overrides chat slang and abbreviations that the dictionary misreads.
+* social-media spelling is undone before lookup ("привееет", "#рыбалку"), and a data file
+  overrides slang and abbreviations the dictionary misreads ("норм", "спс", "зп");
+* candidates are merged per (lemma, POS) and their scores added, so a lemma owning several
+  likely parses beats one lucky parse of another lemma ("рады": рад, not рада); UD
+  conventions are applied (prepositions keep their spelling, "зимой" is the noun зима,
+  "больше" the adverb), and ties go to the lemma sharing the longest prefix with the word;
+* neighbours decide the few ambiguous forms (see ``_resolve``): after a preposition a noun
+  reading in an oblique case wins ("из стали"); "этот/тот/весь/его/её/их" are determiners
+  before an agreeing noun and pronouns elsewhere; "есть" is "быть" unless a modal asks for
+  "eat"; an "-о" word closing a clause is a short adjective ("очень красиво!"); hashtags in
+  a run of tags stay verbatim.
 
-Everything about one word form is computed once and kept in a per-analyzer cache keyed by the
-lowercased form: word frequencies follow Zipf's law, so a few thousand entries serve most
-tokens, and the per-token work is a dict lookup plus, for the few ambiguous forms, a rule.
+Everything about one token text is computed once and kept in a per-analyzer cache: word
+frequencies follow Zipf's law, so a few thousand entries serve most tokens, and the per-token
+work is a regex match, a dict lookup and, for one token in ten, a context rule.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
@@ -31,6 +33,7 @@ import pymorphy3.dawg
 
 from core.text.normalize import (
     CONTENT_POS,
+    DET_PAIRED_PRONOUNS,
     Reading,
     Rule,
     compile_readings,
@@ -51,14 +54,16 @@ __all__ = [
 #: Python fallback gives the same answers several times slower.
 DAWG_EXTENSION_AVAILABLE: bool = bool(pymorphy3.dawg.EXTENSION_AVAILABLE)
 
-# Entries kept per analyzer before the oldest half is dropped; about 20 MB at the limit.
-_CACHE_LIMIT = 200_000
+# Token texts kept per analyzer before the oldest half is dropped (~600 bytes each, so about
+# 60 MB at the limit); 100k distinct forms cover all but a sliver of the tokens of a stream.
+_CACHE_LIMIT = 100_000
 # Lemmas after which "есть" means "eat" rather than "there is" ("хочу есть", "можно есть").
 _EAT_AFTER = frozenset(
     {"хотеть", "хотеться", "можно", "нельзя", "надо", "нужно", "любить", "мочь", "начать",
      "перестать", "стать", "пора", "дать", "давать", "сесть", "идти", "пойти", "нечего"}
 )  # fmt: skip
 _NOMINAL = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "DET"})
+_WORD_KINDS = frozenset({TokenKind.WORD, TokenKind.HASHTAG})
 _BYT_EXISTENTIAL = fixed_reading("быть", "VERB")
 # After these (or at the end of the text) an "-о" word closes its clause.
 _CLAUSE_END = frozenset({"PUNCT", "SYM"})
@@ -119,8 +124,9 @@ class MorphologyAnalyzer:
     """Tokenises text and tags each token with a lemma and a Universal POS tag.
 
     Instances share one pymorphy3 analyser but each has its own cache of analysed forms;
-    an instance is cheap to create but meant to be long-lived. Not thread-safe (the cache is
-    a plain dict); use one instance per thread or process.
+    an instance is cheap to create but meant to be long-lived. An instance may be shared by
+    threads (``asyncio.to_thread``): the cache only sees single dict operations, which the GIL
+    makes atomic, so the worst case is two threads analysing the same new form at once.
     """
 
     def __init__(
@@ -147,7 +153,7 @@ class MorphologyAnalyzer:
 
     @property
     def cache_size(self) -> int:
-        """Number of distinct forms analysed and kept so far."""
+        """Token texts in the cache (a capitalised text and its lowercase count separately)."""
         return len(self._cache)
 
     def analyze(self, text: str) -> list[AnalyzedToken]:
@@ -202,16 +208,25 @@ class MorphologyAnalyzer:
         return result
 
     def lemmas(self, text: str) -> list[str]:
-        """Lemmas of the content words of ``text`` (nouns, verbs, adjectives, ...), in order."""
-        return [tok.lemma for tok in self.analyze(text) if tok.pos in CONTENT_POS]
+        """Lemmas of the content words of ``text``, in text order.
+
+        Content words are words and hashtags tagged NOUN, PROPN, VERB, ADJ, ADV or X (unknown);
+        links, mentions, numbers, emoji and function words are left out.
+        """
+        return [
+            tok.lemma
+            for tok in self.analyze(text)
+            if tok.pos in CONTENT_POS and tok.kind in _WORD_KINDS
+        ]
 
     def _add(self, form: str, kind: TokenKind) -> _Entry:
         """Analyse a token text not seen before and cache the result under that text."""
         cache = self._cache
         if len(cache) >= self._cache_limit:
-            # Drop the older half: cheap, and the frequent forms come straight back.
-            for key in list(itertools.islice(cache, len(cache) // 2)):
-                del cache[key]
+            # Drop the older half: cheap, and the frequent forms come straight back. list()
+            # copies the keys in one C call and pop() tolerates a key another thread dropped.
+            for key in list(cache)[: len(cache) // 2]:
+                cache.pop(key, None)
         lower = form.lower()
         entry = cache.get(lower) if lower != form else None
         if entry is None:
@@ -263,7 +278,8 @@ _SYMBOLS = frozenset("%$€₽£¥№+=<>*&^~|/\\°§©®™")
 def _agrees(det: Reading, noun: Reading) -> bool:
     """Whether two readings share a case, number and (in the singular) gender."""
     if not noun.agreement:
-        return bool(noun.pos != "NUM")  # fixed readings (overrides) carry no grammar
+        # Overrides carry no grammar: a slang noun may well agree; a number never does.
+        return noun.pos != "NUM"
     return not det.agreement.isdisjoint(noun.agreement)
 
 
@@ -306,7 +322,7 @@ def _resolve(entries: Sequence[_Entry], tokens: Sequence[AnalyzedToken], i: int)
         det = next(r for r in entry.readings if r.pos == "DET")
         if nxt is not None and nxt.pos in _NOMINAL and _agrees(det, nxt):
             return det
-        return next(r for r in entry.readings if r.pos == "PRON")
+        return next(r for r in entry.readings if r.lemma in DET_PAIRED_PRONOUNS)
     if rules & Rule.PREDICATIVE and (nxt is None or nxt.pos in _CLAUSE_END):
         # "-о" words closing a clause are predicates, short adjectives in UD ("очень красиво!"),
         # while before a verb they are adverbs ("красиво поёт").

@@ -20,6 +20,7 @@ from typing import Any, Final, NamedTuple
 
 __all__ = [
     "CONTENT_POS",
+    "DET_PAIRED_PRONOUNS",
     "Reading",
     "Rule",
     "compile_readings",
@@ -107,8 +108,9 @@ _POS_BY_OPENCORPORA = {
 _POS_BY_CLASS = {"LATN": "X", "NUMB": "NUM", "ROMN": "NUM", "PNCT": "PUNCT", "UNKN": "X"}
 _PROPER = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
 _COORDINATING = frozenset({"и", "а", "но", "или", "да", "либо", "зато", "однако", "ни", "то"})
-# UD counts these pronominal adjectives as pronouns (they stand for a noun, not beside one).
-_PRONOUN_LEMMAS = frozenset({"который", "кто", "что", "чей"})
+# Particles and adverbs that UD files elsewhere: "всё" ("всё хорошо") is a pronoun and the
+# restricting "только" a particle.
+_POS_BY_LEMMA = {"всё": "PRON", "только": "PART"}
 # The rarer case names folded into the main ones, so that agreement compares like with like.
 _CASE_ALIASES = {"gen1": "gent", "gen2": "gent", "acc2": "accs", "loc1": "loct", "loc2": "loct"}
 _DIRECT_CASES = frozenset({"nomn", "voct"})
@@ -118,6 +120,14 @@ _NOMINAL_OR_PRON = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "DET", "PRON"})
 _TIME_NOUNS = frozenset({"зима", "весна", "лето", "осень", "утро", "день", "вечер", "ночь"})
 # Pronoun lemma of determiner lexemes used on their own: "об этом" -> это, "всего" -> всё.
 _PRONOUN_OF_DET = {"этот": "это", "тот": "то", "весь": "всё"}
+# Determiner lemma -> the pronoun lemmas the same form has when no noun follows it; other
+# DET/PRON homonyms ("те": тот or archaic ты) are left to the scores.
+_DET_PRONOUNS = {
+    "этот": {"это"}, "тот": {"то"}, "весь": {"всё", "все"}, "его": {"он", "оно"},
+    "её": {"она"}, "их": {"они"},
+}  # fmt: skip
+#: Lemmas that are the pronoun side of a determiner/pronoun pair.
+DET_PAIRED_PRONOUNS = frozenset().union(*_DET_PRONOUNS.values())
 # A bonus larger than any pymorphy3 score, for readings a convention prefers outright.
 _PREFERRED = 1.0
 # Proper-noun readings of lowercase comment words are mostly spurious ("аж" as the plural of
@@ -187,7 +197,9 @@ def _tag_info(tag: Any) -> _TagInfo:
     elif oc_pos == "NOUN":
         pos = "NOUN" if _PROPER.isdisjoint(tag.grammemes) else "PROPN"
     elif oc_pos == "ADJF" and "Apro" in tag:
-        pos = "NUM" if "Anum" in tag else "DET"
+        pos = "DET"  # pronominal adjectives, "один" and "который" included, as UD Taiga has it
+    elif oc_pos == "CONJ" and "Prnt" in tag:
+        pos = "ADV"  # parenthetical words: "например", "конечно", "кстати", "значит"
     else:
         pos = _POS_BY_OPENCORPORA.get(oc_pos, "X")
     case = tag.case
@@ -200,24 +212,35 @@ def _tag_info(tag: Any) -> _TagInfo:
     return info
 
 
-_LEMMA_DEPENDENT_POS = frozenset({"DET", "SCONJ", "VERB"})
+_LEMMA_DEPENDENT_POS = frozenset({"SCONJ", "VERB", "PART", "ADV"})
 
 
 def _lemma_pos(info: _TagInfo, lemma: str) -> str:
     """Universal POS of a parse: the tag's, adjusted for the few lemma-specific conventions."""
     pos = info.pos
-    if pos == "DET" and lemma in _PRONOUN_LEMMAS:
-        return "PRON"
-    if pos == "SCONJ" and lemma in _COORDINATING:
-        return "CCONJ"
+    if pos == "SCONJ":
+        if lemma in _COORDINATING:
+            return "CCONJ"
+        return "ADV" if lemma == "так" else pos
     if pos == "VERB" and lemma == "быть" and info.oc_pos in ("VERB", "INFN"):
         return "AUX"
-    return pos
+    return _POS_BY_LEMMA.get(lemma, pos) if pos in ("PART", "ADV") else pos
 
 
 def is_oblique(reading: Reading) -> bool:
     """Whether a reading is a noun-like word in a case that a preposition can govern."""
     return reading.pos in _NOMINAL_OR_PRON and not reading.cases <= _DIRECT_CASES
+
+
+# Distinct case and agreement sets number in the hundreds while cached readings run to the
+# hundred thousand; sharing one frozenset per distinct set (216+ bytes each) keeps a full
+# analyser cache several times smaller.
+_FROZEN: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _frozen(items: set[str]) -> frozenset[str]:
+    key = frozenset(items)
+    return _FROZEN.setdefault(key, key)
 
 
 class _Slot:
@@ -262,7 +285,7 @@ def compile_readings(form: str, parses: Sequence[Any]) -> tuple[tuple[Reading, .
     if len(merged) == 1:
         # Most forms have a single lemma and POS (often over several cases): nothing to rank.
         (((lemma, pos), slot),) = merged.items()
-        reading = Reading(lemma, pos, frozenset(slot.cases), frozenset(slot.agreement))
+        reading = Reading(lemma, pos, _frozen(slot.cases), _frozen(slot.agreement))
         if pos != "DET" or lemma not in _PRONOUN_OF_DET:
             return (reading,), Rule.NONE
 
@@ -277,7 +300,7 @@ def compile_readings(form: str, parses: Sequence[Any]) -> tuple[tuple[Reading, .
         elif slot.oc_pos == "ADVB" and lemma == form and has_comparative:
             # "больше", "дальше": UD reads a comparative with an adverb entry as the adverb.
             score += _PREFERRED
-        reading = Reading(lemma, pos, frozenset(slot.cases), frozenset(slot.agreement))
+        reading = Reading(lemma, pos, _frozen(slot.cases), _frozen(slot.agreement))
         prefix = _common_prefix(lemma, form) if len(merged) > 1 else 0
         ranked.append(((round(score, 6), prefix, -order), reading, slot))
     ranked.sort(key=lambda item: item[0], reverse=True)
@@ -293,12 +316,19 @@ def compile_readings(form: str, parses: Sequence[Any]) -> tuple[tuple[Reading, .
             readings.insert(1, short_adj)
             rules |= Rule.PREDICATIVE
     readings.extend(_pronoun_readings(readings))
-    pos_set = {r.pos for r in readings}
-    if "DET" in pos_set and "PRON" in pos_set:
+    if _has_det_and_its_pronoun(readings):
         rules |= Rule.DET_PRON
     if not is_oblique(best) and any(is_oblique(r) for r in readings[1:]):
         rules |= Rule.AFTER_ADP
     return tuple(readings), rules
+
+
+def _has_det_and_its_pronoun(readings: Sequence[Reading]) -> bool:
+    """Whether a form reads both as a determiner and as the pronoun of the same lexeme."""
+    pronouns = {r.lemma for r in readings if r.pos == "PRON"}
+    return any(
+        r.pos == "DET" and not pronouns.isdisjoint(_DET_PRONOUNS.get(r.lemma, ())) for r in readings
+    )
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -330,6 +360,6 @@ def _pronoun_readings(readings: Sequence[Reading]) -> list[Reading]:
                 pronoun, keys = "все", keys | plural
         if keys and pronoun not in have:
             have.add(pronoun)
-            cases = frozenset(key.split(".", 1)[0] for key in keys)
-            extra.append(Reading(pronoun, "PRON", cases, frozenset(keys)))
+            cases = {key.split(".", 1)[0] for key in keys}
+            extra.append(Reading(pronoun, "PRON", _frozen(cases), _frozen(keys)))
     return extra

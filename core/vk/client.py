@@ -142,9 +142,11 @@ class VkClient:
         """Send one HTTP request with pacing, backing off on what VK asks us to retry."""
         attempt = 0
         while True:
-            await self.limiter.acquire()
+            # A lane first, then the slot: a slot reserved while every lane is busy would be
+            # spent late, bunched with the next one, and VK would answer error 6.
             api = await self._lanes.get()
             try:
+                await self.limiter.acquire()
                 self.requests_sent += 1
                 response: dict[str, Any] = await asyncio.to_thread(
                     api.method, method, params, raw=True

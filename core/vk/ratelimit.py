@@ -7,21 +7,25 @@ import hashlib
 
 from redis.asyncio import Redis
 
-# Reserve the next free slot on a shared timeline (GCRA): each caller gets its own send time, so
-# callers never stampede and the pace holds across processes and machines.
-_RESERVE = """
+# Take the shared slot when it is due (GCRA without reservations): a caller that is not due yet
+# learns how long to wait and asks again. A slot is taken only at the moment of sending, so a
+# caller that wakes late (a busy event loop) sends later instead of bunching with the next
+# callers, and the pace holds across processes and machines. Times are in microseconds.
+_TAKE = """
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local start = math.max(tat, now)
-redis.call('SET', KEYS[1], start + tonumber(ARGV[1]), 'PX', 60000)
-return start - now
+if tat > now then
+  return tat - now
+end
+redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', 60000)
+return 0
 """
 
 # After VK's error 6 everybody waits: move the shared timeline forward.
 _PENALIZE = """
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 redis.call('SET', KEYS[1], math.max(tat, now) + tonumber(ARGV[1]), 'PX', 60000)
 return 1
@@ -44,11 +48,15 @@ class RateLimiter:
         self.penalties = 0
 
     async def acquire(self) -> None:
-        wait_ms = await self.redis.eval(_RESERVE, 1, self.key, str(int(self.interval_ms)))  # type: ignore[misc]
-        if int(wait_ms) > 0:
-            await asyncio.sleep(int(wait_ms) / 1000)
+        """Return when this caller may send: the slot is taken by then."""
+        interval_us = str(round(self.interval_ms * 1000))
+        while True:
+            wait_us = int(await self.redis.eval(_TAKE, 1, self.key, interval_us))  # type: ignore[misc]
+            if wait_us <= 0:
+                return
+            await asyncio.sleep(wait_us / 1_000_000)
 
     async def penalize(self) -> None:
         """VK said "too many requests": pause the shared pace for one full window."""
         self.penalties += 1
-        await self.redis.eval(_PENALIZE, 1, self.key, "1000")  # type: ignore[misc]
+        await self.redis.eval(_PENALIZE, 1, self.key, "1000000")  # type: ignore[misc]

@@ -1,8 +1,10 @@
 """Reading a community wall and its comment threads into the database.
 
-Work is a queue of page requests ("tasks"); each round packs up to `parallel` x 25 of them into
-`execute` batches. A post counts as done only when all its pages are stored, and the checkpoint
-(in Redis, keyed by job id) lists done posts with their counts, so a retried job skips them and its
+Work is a queue of page requests ("tasks"): comment pages of posts and, when the queue runs low,
+the next wall.get page. Up to `parallel` `execute` batches of 25 calls are in flight at once and
+a new batch leaves as soon as one comes back, so the shared pace is never left idle while results
+are stored. A post counts as done only when all its pages are stored, and the checkpoint (in
+Redis, keyed by job id) lists done posts with their counts, so a retried job skips them and its
 totals stay right.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +28,7 @@ from core.vk.errors import SKIPPABLE, VkError
 PAGE = 100
 THREAD_PREVIEW = 10
 CHECKPOINT_TTL = 7 * 24 * 3600
+SAVE_CHUNK = 250
 
 ProgressCallback = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -60,10 +64,24 @@ class Task:
 
 
 @dataclass
+class WallPage:
+    """One wall.get page of posts, newest first (a pinned post comes first)."""
+
+    offset: int
+
+    def call(self, owner_id: int) -> Call:
+        return Call("wall.get", {"owner_id": owner_id, "offset": self.offset, "count": PAGE})
+
+
+Item = Task | WallPage
+
+
+@dataclass
 class PostState:
     open_tasks: int = 0
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     skipped: bool = False
+    failed: bool = False  # a page of it was lost to a job-ending error: never mark it done
 
 
 @dataclass
@@ -121,32 +139,103 @@ class WallParser:
         self._checkpoint_key = f"vkc:ckpt:{job_id}"
 
     async def run(self) -> Totals:
+        """Read the wall to its end (or the limit / cutoff); a job-ending VkError is raised
+        after what was already read is stored and checkpointed."""
         await self._load_checkpoint()
-        offset = 0
-        while not self._limit_reached():
-            page = await self._wall_page(offset)
-            if page is None:
-                break
-            posts, reached_end = page
-            offset += PAGE
-            await self._store_posts(posts)
-            await self._parse_comments([p for p in posts if p["id"] not in self.done_posts])
-            if reached_end:
-                break
+        self._queue: deque[Task] = deque()
+        self._states: dict[int, PostState] = {}
+        self._next_offset = 0
+        self._wall_ended = False
+        self._wall_pending = False
+        self._error: VkError | None = None
+        running: set[asyncio.Task[tuple[list[Item], list[Any | VkError]]]] = set()
+        try:
+            while True:
+                while (
+                    len(running) < self.parallel
+                    and self._error is None
+                    and not self._limit_reached()
+                    and (batch := self._next_batch())
+                ):
+                    running.add(asyncio.create_task(self._send(batch)))
+                if not running:
+                    break
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                finished: list[tuple[int, PostState]] = []
+                for sent in done:
+                    items, results = sent.result()
+                    finished += await self._absorb(items, results)
+                await self._finish_posts(finished)
+                await self._save_checkpoint()
+                await self._report()
+        finally:
+            for pending in running:
+                pending.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+        if self._error is not None:
+            raise self._error
         return self.totals
+
+    def _next_batch(self) -> list[Item]:
+        """Up to 25 calls: queued comment pages, plus the next wall page when they run low."""
+        batch: list[Item] = []
+        low = len(self._queue) < self.parallel * MAX_EXECUTE_CALLS
+        if low and not self._wall_ended and not self._wall_pending:
+            self._wall_pending = True
+            batch.append(WallPage(self._next_offset))
+        while self._queue and len(batch) < MAX_EXECUTE_CALLS:
+            batch.append(self._queue.popleft())
+        return batch
+
+    async def _send(self, batch: list[Item]) -> tuple[list[Item], list[Any | VkError]]:
+        return batch, await self.client.run([item.call(self.owner_id) for item in batch])
+
+    def _fail(self, error: VkError) -> None:
+        """Remember the first job-ending error; nothing new is sent after it."""
+        if self._error is None:
+            self._error = error
+
+    async def _absorb(
+        self, items: list[Item], results: list[Any | VkError]
+    ) -> list[tuple[int, PostState]]:
+        """Take in one batch's answers; returns the posts that are now completely read."""
+        finished: list[tuple[int, PostState]] = []
+        for item, result in zip(items, results, strict=True):
+            if isinstance(item, WallPage):
+                self._wall_pending = False
+                if isinstance(result, VkError):
+                    self._fail(result)
+                else:
+                    finished += await self._take_wall_page(item.offset, result)
+                continue
+            state = self._states[item.post_id]
+            state.open_tasks -= 1
+            if isinstance(result, VkError) and result.code == 100 and item.after:
+                # The comment we paged from was deleted meanwhile: read this level again
+                # from its start; comments are kept by id, so nothing doubles.
+                state.open_tasks += 1
+                self._queue.append(Task(item.post_id, item.thread_of))
+            elif isinstance(result, VkError):
+                self._handle_error(result, state)
+            else:
+                follow = self._collect(item, result, state)
+                state.open_tasks += len(follow)
+                self._queue.extend(follow)
+            if state.open_tasks == 0:
+                del self._states[item.post_id]
+                if not state.failed:
+                    finished.append((item.post_id, state))
+        return finished
 
     # -- wall -----------------------------------------------------------------------------
 
-    async def _wall_page(self, offset: int) -> tuple[list[dict[str, Any]], bool] | None:
-        params = {"owner_id": self.owner_id, "offset": offset, "count": PAGE}
-        (result,) = await self.client.run([Call("wall.get", params)])
-        if isinstance(result, VkError):
-            raise result
+    async def _take_wall_page(
+        self, offset: int, result: dict[str, Any]
+    ) -> list[tuple[int, PostState]]:
+        """Store a wall page's posts and queue their comments; returns posts with none."""
         self.posts_total = int(result.get("count", 0))
         items: list[dict[str, Any]] = result.get("items", [])
-        if not items:
-            return None
-        kept, ended = [], offset + PAGE >= self.posts_total
+        kept, ended = [], not items or offset + PAGE >= self.posts_total
         for post in items:
             old = self.cutoff is not None and int(post.get("date", 0)) < self.cutoff
             if old and post.get("is_pinned"):
@@ -157,7 +246,21 @@ class WallParser:
             kept.append(post)
         if self.cutoff is not None:
             self.posts_total = min(self.posts_total, offset + len(kept))
-        return kept, ended
+        self._next_offset = offset + PAGE
+        self._wall_ended = ended
+        await self._store_posts(kept)
+        empty: list[tuple[int, PostState]] = []
+        for post in kept:
+            post_id = int(post["id"])
+            # A post seen before (done, or in progress when new posts shifted the offsets).
+            if post_id in self.done_posts or post_id in self._states:
+                continue
+            if int((post.get("comments") or {}).get("count", 0)) > 0:
+                self._states[post_id] = PostState(open_tasks=1)
+                self._queue.append(Task(post_id))
+            else:
+                empty.append((post_id, PostState()))
+        return empty
 
     async def _store_posts(self, posts: list[dict[str, Any]]) -> None:
         rows = [
@@ -175,56 +278,13 @@ class WallParser:
 
     # -- comments -------------------------------------------------------------------------
 
-    async def _parse_comments(self, posts: list[dict[str, Any]]) -> None:
-        states: dict[int, PostState] = {}
-        tasks: list[Task] = []
-        for post in posts:
-            post_id = int(post["id"])
-            states[post_id] = PostState()
-            if int((post.get("comments") or {}).get("count", 0)) > 0:
-                states[post_id].open_tasks = 1
-                tasks.append(Task(post_id))
-            else:
-                await self._finish_post(post_id, states.pop(post_id))
-        while tasks and not self._limit_reached():
-            batch_size = self.parallel * MAX_EXECUTE_CALLS
-            round_tasks, tasks = tasks[:batch_size], tasks[batch_size:]
-            results = await self._run_round(round_tasks)
-            finished: list[int] = []
-            for task, result in zip(round_tasks, results, strict=True):
-                state = states[task.post_id]
-                state.open_tasks -= 1
-                if isinstance(result, VkError) and result.code == 100 and task.after:
-                    # The comment we paged from was deleted meanwhile: read this level again
-                    # from its start; comments are kept by id, so nothing doubles.
-                    state.open_tasks += 1
-                    tasks.append(Task(task.post_id, task.thread_of))
-                elif isinstance(result, VkError):
-                    self._handle_error(result, state)
-                else:
-                    follow = self._collect(task, result, state)
-                    state.open_tasks += len(follow)
-                    tasks.extend(follow)
-                if state.open_tasks == 0:
-                    finished.append(task.post_id)
-            for post_id in finished:
-                await self._finish_post(post_id, states.pop(post_id))
-            await self._save_checkpoint()
-            await self._report()
-
-    async def _run_round(self, tasks: list[Task]) -> list[Any | VkError]:
-        chunks = [tasks[i : i + MAX_EXECUTE_CALLS] for i in range(0, len(tasks), MAX_EXECUTE_CALLS)]
-        outcomes = await asyncio.gather(
-            *(self.client.run([t.call(self.owner_id) for t in chunk]) for chunk in chunks)
-        )
-        return [result for outcome in outcomes for result in outcome]
-
     def _handle_error(self, error: VkError, state: PostState) -> None:
         # 100 here means the post vanished while we were reading the wall.
         if error.code in SKIPPABLE or error.code == 100:
             state.skipped = True
             return
-        raise error
+        state.failed = True
+        self._fail(error)
 
     def _collect(self, task: Task, result: dict[str, Any], state: PostState) -> list[Task]:
         items: list[dict[str, Any]] = result.get("items", [])
@@ -245,18 +305,26 @@ class WallParser:
             follow.append(Task(task.post_id, task.thread_of, after=int(items[-1]["id"])))
         return follow
 
-    async def _finish_post(self, post_id: int, state: PostState) -> None:
-        room = max(0, self.limit - self.totals.comments_parsed)
-        rows = sorted(state.comments.values(), key=lambda r: r["comment_id"])[:room]
-        for row in rows:
-            row["first_job_id"] = self.job_id
-        for start in range(0, len(rows), 2000):
-            await storage.save_comments(self.sessions, rows[start : start + 2000])
-        self.totals.posts_scanned += 1
-        self.totals.posts_skipped += int(state.skipped)
-        self.totals.comments_parsed += len(rows)
-        self.totals.comments_saved += sum(1 for r in rows if not r["deleted"])
-        self.done_posts.add(post_id)
+    async def _finish_posts(self, finished: list[tuple[int, PostState]]) -> None:
+        """Store completely read posts and count them."""
+        batch: list[dict[str, Any]] = []
+        for post_id, state in finished:
+            room = self.limit - self.totals.comments_parsed
+            if room <= 0 and state.comments:
+                continue  # over the limit: leave it unread
+            rows = sorted(state.comments.values(), key=lambda r: r["comment_id"])[: max(0, room)]
+            for row in rows:
+                row["first_job_id"] = self.job_id
+            batch += rows
+            self.totals.posts_scanned += 1
+            self.totals.posts_skipped += int(state.skipped)
+            self.totals.comments_parsed += len(rows)
+            self.totals.comments_saved += sum(1 for r in rows if not r["deleted"])
+            self.done_posts.add(post_id)
+        # Modest statements: building a big one holds the event loop long enough to make the
+        # requests in flight miss their turn at the shared pace.
+        for start in range(0, len(batch), SAVE_CHUNK):
+            await storage.save_comments(self.sessions, batch[start : start + SAVE_CHUNK])
 
     def _limit_reached(self) -> bool:
         return self.totals.comments_parsed >= self.limit

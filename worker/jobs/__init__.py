@@ -1,6 +1,19 @@
 """Job functions, one per catalog entry, each named as its entry: `(ctx, args) -> result`."""
 
+from worker.jobs.analysis import (
+    analyze_comment_chunk,
+    analyze_text_morphology,
+    extract_keywords,
+    process_batch_comments,
+)
 from worker.jobs.notify import send_notification
 from worker.jobs.parse import parse_vk_comments
 
-__all__ = ["parse_vk_comments", "send_notification"]
+__all__ = [
+    "analyze_comment_chunk",
+    "analyze_text_morphology",
+    "extract_keywords",
+    "parse_vk_comments",
+    "process_batch_comments",
+    "send_notification",
+]

@@ -6,10 +6,12 @@ import time
 from typing import Any
 
 from arq import Retry
+from arq.jobs import Job
 
 from core import storage
-from core.catalog import ParseArgs
+from core.catalog import CATALOG, BatchArgs, ParseArgs
 from core.jobstate import JobFailed
+from core.queue import ACTIVE, JobQueue
 from core.settings import Settings
 from core.vk.client import VkClient
 from core.vk.errors import VkError
@@ -47,6 +49,7 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
     try:
         group = await resolve_group(client, args.group)
         group_id = int(group["id"])
+        await claim_group(ctx, group_id)
         await storage.save_group(
             ctx["sessions"], group_id, str(group.get("screen_name", "")), str(group.get("name", ""))
         )
@@ -75,6 +78,15 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
         raise JobFailed(f"{error.message}; gave up after {ctx['job_try']} tries") from None
     await storage.mark_group_parsed(ctx["sessions"], group_id)
     await parser.clear_checkpoint()
+    await release_group(ctx, group_id)
+    analysis_job = None
+    if settings.auto_analyze and totals.comments_saved:
+        queue = JobQueue(ctx["redis"], ctx["sessions"], settings)
+        spec = CATALOG["process_batch_comments"]
+        submitted = await queue.submit(
+            spec, BatchArgs(group=str(group_id)), user_id=None, chat_id=None
+        )
+        analysis_job = submitted.job_id
     return {
         "group_id": group_id,
         "group_name": group.get("name", ""),
@@ -86,4 +98,29 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
         "requests": client.requests_sent,
         "duration_s": round(time.monotonic() - started, 2),
         "stopped_reason": stopped_reason,
+        "analysis_job": analysis_job,
     }
+
+
+def _parsing_key(group_id: int) -> str:
+    return f"vkc:parsing:{group_id}"
+
+
+async def claim_group(ctx: dict[str, Any], group_id: int) -> None:
+    """One parse per community at a time, however the chat named it (id, link, screen name)."""
+    redis = ctx["redis"]
+    key, me = _parsing_key(group_id), ctx["job_id"]
+    ttl = 6 * 3600
+    if await redis.set(key, me, nx=True, ex=ttl):
+        return
+    other = (await redis.get(key) or b"").decode()
+    status = await Job(other, redis, _queue_name=ctx["settings"].arq_queue_name).status()
+    if other and other != me and status in ACTIVE:
+        raise JobFailed(f"this community is already being parsed by job {other}")
+    await redis.set(key, me, ex=ttl)
+
+
+async def release_group(ctx: dict[str, Any], group_id: int) -> None:
+    key = _parsing_key(group_id)
+    if (await ctx["redis"].get(key) or b"").decode() == ctx["job_id"]:
+        await ctx["redis"].delete(key)
