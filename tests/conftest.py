@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import redis.asyncio as aioredis
 
 from core.redis_server import RedisServer
 from core.vk.fake_api import FakeVK, load_demo_groups
+from core.vk.fake_wall import FakeGroup, build_synthetic_wall
 from tests.fakes import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,9 +55,33 @@ async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
     yield redis_server.url
 
 
+FISHING_GROUP = 777001
+# A community with one clear topic, for the keyword story.
+FISHING_TEXTS = [
+    "Вчера ездили на рыбалку, щука клевала на спиннинг с утра до обеда!",
+    "Какую удочку посоветуете для рыбалки на карася?",
+    "Клёв сегодня отличный, поймал трёх щук и окуня.",
+    "На озере опять клёв, берите спиннинг и блёсны.",
+    "Лучшая наживка для карася — червь или опарыш, проверено на рыбалке.",
+    "Щука взяла на воблер у самого берега, удочка чуть не сломалась.",
+    "Кто знает, где зимняя рыбалка на окуня хорошая?",
+    "Новый спиннинг показал себя отлично: две щуки за час.",
+    "Поплавок ушёл под воду, и я вытащил огромного карася!",
+    "Рыбалка с лодки на водохранилище — лучший отдых, клёв был весь день.",
+]
+
+
+def fishing_group() -> FakeGroup:
+    return build_synthetic_wall(
+        FISHING_GROUP, "fishing_club", posts=6, comments_per_post=20, texts=FISHING_TEXTS,
+        pinned=False,
+    )  # fmt: skip
+
+
 @pytest.fixture
 async def fake_vk() -> AsyncIterator[FakeVK]:
-    server = FakeVK(load_demo_groups(), rps=3.0, tokens={VK_TOKEN: "user"})
+    groups = [*load_demo_groups(), fishing_group()]
+    server = FakeVK(groups, rps=3.0, tokens={VK_TOKEN: "user"})
     await server.start()
     yield server
     await server.stop()
@@ -89,6 +115,11 @@ def app_env(
     return env
 
 
+def start_services(env: dict[str, str], tmp_path: Path, workers: int = 1) -> list[Process]:
+    processes = [Process("worker", env, tmp_path / f"worker{i}.log") for i in range(workers)]
+    return [*processes, Process("bot", env, tmp_path / "bot.log")]
+
+
 class Process:
     """A `python -m ...` child with its output in a file, stopped with SIGINT like Ctrl-C."""
 
@@ -120,15 +151,23 @@ class Process:
         self.handle.close()
 
 
+@contextlib.asynccontextmanager
+async def running(
+    env: dict[str, str], tmp_path: Path, workers: int = 1
+) -> AsyncIterator[list[Process]]:
+    """`python -m worker` (x `workers`) and `python -m bot` as real processes."""
+    processes = start_services(env, tmp_path, workers)
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            await process.stop()
+        for process in processes:
+            text = process.output()
+            assert BOT_TOKEN not in text and VK_TOKEN not in text, "a secret leaked into a log"
+
+
 @pytest.fixture
 async def services(app_env: dict[str, str], tmp_path: Path) -> AsyncIterator[list[Process]]:
-    """`python -m worker` and `python -m bot` as real processes against the fakes."""
-    worker = Process("worker", app_env, tmp_path / "worker.log")
-    bot = Process("bot", app_env, tmp_path / "bot.log")
-    processes = [worker, bot]
-    yield processes
-    for process in processes:
-        await process.stop()
-    for process in processes:
-        text = process.output()
-        assert BOT_TOKEN not in text and VK_TOKEN not in text, "a secret leaked into the log"
+    async with running(app_env, tmp_path) as processes:
+        yield processes

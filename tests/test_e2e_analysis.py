@@ -1,0 +1,73 @@
+"""Analysis stories through real processes: /analyze, /keywords, a batch split across workers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.conftest import ADMIN_ID, FISHING_GROUP, count_comments, fishing_group, running
+from tests.fakes import FakeTelegram
+from tests.test_e2e_bot import parse_and_wait
+
+STOP_WORDS_SEEN = {"и", "в", "на", "не", "что", "я", "с", "это", "как", "а", "был", "быть"}
+
+
+async def test_analyze_text_answers_lemmas(services: object, fake_tg: FakeTelegram) -> None:
+    """/analyze <text> answers with each word's lemma and part of speech."""
+    sent = fake_tg.send_text("/analyze Привееет, щас поймал щуку!", user_id=ADMIN_ID)
+    reply = await fake_tg.wait_for_message(ADMIN_ID, "→", after=sent, timeout=60)
+    text = reply.text or ""
+    assert "Привееет → привет" in text
+    assert "щас → сейчас (ADV)" in text
+    assert "щуку → щука (NOUN)" in text
+    sent = fake_tg.send_text("/analyze", user_id=ADMIN_ID)
+    usage = await fake_tg.wait_for_message(ADMIN_ID, "Usage: /analyze", after=sent)
+    assert "missing <text> or <group>" in (usage.text or "")
+
+
+async def test_keywords_of_a_topical_group(services: object, fake_tg: FakeTelegram) -> None:
+    """/keywords on a community about fishing: fishing words on top, no stop words at all."""
+    _, final = await parse_and_wait(fake_tg, "/parse fishing_club 100000")
+    assert f"{count_comments(FISHING_GROUP, [fishing_group()])} comments parsed" in final
+    sent = fake_tg.send_text("/keywords fishing_club 10", user_id=ADMIN_ID)
+    reply = await fake_tg.wait_for_message(ADMIN_ID, "keywords of", after=sent, timeout=60)
+    ranked = re.findall(r"^\d+\. (.+) \(\d+\)$", reply.text or "", flags=re.MULTILINE)
+    assert len(ranked) == 10, reply.text
+    topic = {"рыбалка", "щука", "клёв", "спиннинг", "карась", "удочка", "окунь"}
+    # The top five are fishing words, or phrases with one in them.
+    assert all(set(term.split()) & topic for term in ranked[:5]), ranked
+    assert len(set(ranked[:5]) & topic) >= 3, ranked
+    words = {w for term in ranked for w in term.split()}
+    assert not words & STOP_WORDS_SEEN, ranked
+    sent = fake_tg.send_text("/keywords fishing_club zero", user_id=ADMIN_ID)
+    await fake_tg.wait_for_message(ADMIN_ID, "Usage: /keywords <group> [n] [days]", after=sent)
+
+
+async def test_batch_analysis_split_across_two_workers(
+    app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """A big batch runs as parts on two worker processes, with one closing message; a rerun
+    analyses nothing twice."""
+    env = {**app_env, "AUTO_ANALYZE": "false", "ANALYSIS_CHUNK_SIZE": "40"}
+    async with running(env, tmp_path, workers=2) as processes:
+        await parse_and_wait(fake_tg, "/parse taiga_demo 100000")
+        sent = fake_tg.send_text("/analyze taiga_demo", user_id=ADMIN_ID)
+        ack = await fake_tg.wait_for_message(ADMIN_ID, "/status", after=sent, timeout=30)
+        job_id = re.search(r"/status (\w+)", ack.text or "")
+        assert job_id
+        final = await fake_tg.wait_for_message(
+            ADMIN_ID, f"finished ({job_id.group(1)})", timeout=120
+        )
+        assert "265 comments analysed" in (final.text or "")
+        assert "in 7 part(s)" in (final.text or "")
+        card = next(m for m in fake_tg.messages(ADMIN_ID) if m.message_id == ack.message_id)
+        assert card.edits >= 1
+        logs = [p.output() for p in processes[:2]]
+        assert all("analyze_comment_chunk" in log for log in logs), "parts ran on one worker"
+
+        sent = fake_tg.send_text("/analyze taiga_demo", user_id=ADMIN_ID)
+        ack = await fake_tg.wait_for_message(ADMIN_ID, "/status", after=sent, timeout=30)
+        again = re.search(r"/status (\w+)", ack.text or "")
+        assert again
+        final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({again.group(1)})")
+        assert "0 comments analysed" in (final.text or "")

@@ -1,0 +1,448 @@
+"""WallParser + VkClient against the HTTP fake VK: every comment is stored exactly once.
+
+Each test drives the parser in-process against a FakeVK on 127.0.0.1, a real Redis (the shared
+pace and the checkpoint) and a real SQLite file migrated with Alembic, then compares the
+(owner_id, post_id, comment_id) keys in vk_comments with the fake's own comments on posts whose
+comments are open. The primary key already rules out two rows for one comment, so "exactly once"
+is checked on the counting side too: the parser's `comments_parsed` must equal the rows stored.
+Scenarios that are not about the pace run the fake and the client at 50 requests/s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy import select
+
+from core import storage
+from core.db import make_engine, make_sessionmaker, migrate
+from core.models import Comment, Post
+from core.vk.client import VkClient
+from core.vk.errors import VkError
+from core.vk.fake_api import FakeApiError, FakeGroup, FakeVK, build_synthetic_wall
+from core.vk.ratelimit import RateLimiter
+from core.vk.wall import Totals, WallParser
+
+TOKEN = "parser-test-token-0123456789"
+GID = 601
+OWNER = -GID
+FAST = 50.0
+TEXTS = [
+    "Отличная новость, спасибо!",
+    "А когда будет продолжение?",
+    "Не согласен с автором, всё было иначе.",
+    "ок",
+    "Посмотрел видео до конца — очень понравилось, особенно вторая часть про историю района.",
+]
+
+Key = tuple[int, int, int]
+Hook = Callable[[str, dict[str, str]], None]
+
+
+# --- fixtures and helpers -------------------------------------------------------------------
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[storage.Sessions]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'vk.sqlite3'}"
+    await migrate(url)
+    engine = make_engine(url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+def wall(posts: int = 30, comments: int = 150, *, group_id: int = GID, **kwargs: Any) -> FakeGroup:
+    return build_synthetic_wall(group_id, f"wall{group_id}", posts, comments, texts=TEXTS, **kwargs)
+
+
+async def start_fake(groups: list[FakeGroup], **kwargs: Any) -> FakeVK:
+    kwargs.setdefault("rps", FAST)
+    kwargs.setdefault("tokens", {TOKEN: "user"})
+    fake = FakeVK(groups, **kwargs)
+    await fake.start("127.0.0.1")
+    return fake
+
+
+def make_client(fake: FakeVK, redis: aioredis.Redis, rps: float = FAST) -> VkClient:
+    assert fake.url is not None
+    # A short timeout keeps a lost response from stalling a test; retries are quick too.
+    return VkClient(TOKEN, RateLimiter(redis, TOKEN, rps), api_url=fake.url, timeout=10.0)
+
+
+def make_parser(
+    client: VkClient,
+    sessions: storage.Sessions,
+    redis: aioredis.Redis,
+    *,
+    job_id: str = "job-1",
+    group_id: int = GID,
+    on_progress: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+) -> WallParser:
+    return WallParser(
+        client,
+        sessions,
+        redis,
+        job_id=job_id,
+        group_id=group_id,
+        limit=10**9,
+        on_progress=on_progress,
+    )
+
+
+async def stored_rows(sessions: storage.Sessions, owner_id: int = OWNER) -> dict[Key, Comment]:
+    async with sessions() as session:
+        rows = (await session.scalars(select(Comment).where(Comment.owner_id == owner_id))).all()
+    return {(r.owner_id, r.post_id, r.comment_id): r for r in rows}
+
+
+def open_keys(fake: FakeVK, group: FakeGroup) -> set[Key]:
+    """The fake's comments of `group` on posts whose comments are open."""
+    closed = {p.id for p in group.posts if p.comments_closed}
+    return {k for k in fake.all_comment_keys() if k[0] == -group.id and k[1] not in closed}
+
+
+def is_first_page(method: str, params: dict[str, str]) -> bool:
+    return (
+        method == "wall.getComments"
+        and "comment_id" not in params
+        and "start_comment_id" not in params
+    )
+
+
+def after_first_page(action: Callable[[int], None]) -> Hook:
+    """An on_request hook that runs `action(post_id)` once per post, at the first call the fake
+    sees after that post's first top-level page (hooks run before a call is served, so the
+    change lands strictly after that page was answered and before any later page of it)."""
+    served: set[int] = set()
+    done: set[int] = set()
+
+    def hook(method: str, params: dict[str, str]) -> None:
+        for post_id in served - done:
+            done.add(post_id)
+            action(post_id)
+        if is_first_page(method, params):
+            served.add(int(params["post_id"]))
+
+    return hook
+
+
+def assert_exactly_once(totals: Totals, stored: dict[Key, Comment], expected: set[Key]) -> None:
+    assert set(stored) == expected, (
+        f"missing {len(expected - set(stored))}, extra {len(set(stored) - expected)}"
+    )
+    assert totals.comments_parsed == len(stored) == len(expected)
+    assert totals.comments_saved == sum(1 for r in stored.values() if not r.deleted)
+
+
+# --- scenarios ------------------------------------------------------------------------------
+
+
+async def test_long_threads_deleted_comments_and_pinned_post(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    group = wall(30, 150)
+    # The wall has what the test is about: threads longer than the 10-reply preview, more than
+    # one top-level page per post, deleted comments and a pinned post.
+    assert any(len(c.replies) > 10 for p in group.posts for c in p.comments)
+    assert all(len(p.comments) > 100 for p in group.posts)
+    fake = await start_fake([group])
+    try:
+        totals = await make_parser(make_client(fake, redis), sessions, redis).run()
+    finally:
+        await fake.stop()
+    stored = await stored_rows(sessions)
+    assert_exactly_once(totals, stored, open_keys(fake, group))
+    assert totals.posts_scanned == 30 and totals.posts_skipped == 0
+
+    deleted = parents = 0
+    for post in group.posts:
+        for comment in post.comments:
+            row = stored[(OWNER, post.id, comment.id)]
+            assert row.parent_id is None and row.deleted == comment.deleted
+            assert row.text == comment.text
+            deleted += comment.deleted
+            for reply in comment.replies:
+                reply_row = stored[(OWNER, post.id, reply.id)]
+                assert reply_row.parent_id == comment.id and reply_row.deleted == reply.deleted
+                assert reply_row.text == reply.text
+                deleted += reply.deleted
+                parents += 1
+    assert deleted > 0 and parents > 0
+    async with sessions() as session:
+        pinned = (await session.scalars(select(Post).where(Post.is_pinned))).all()
+    assert [p.post_id for p in pinned] == [group.posts[0].id]
+
+
+async def test_comments_added_while_paging(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    """After a post's first top-level page is served, two top-level comments, a reply in its
+    long thread and a reply in a short (previewed) thread are added.
+
+    Asserted: every comment that existed at the start is stored; the new top-level comments
+    and the new long-thread reply are stored too, because those levels were still being paged
+    (a second top-level page and the thread's own page come later); nothing is stored that does
+    not exist, and nothing is counted twice. A reply added to a short thread after its preview
+    was read is not promised: VK gives no signal that the thread grew, so it may be missed
+    until the next run.
+    """
+    group = wall(12, 150)
+    fake = await start_fake([group])
+    initial = open_keys(fake, group)
+    promised: set[Key] = set()
+
+    def add(post_id: int) -> None:
+        post = next(p for p in group.posts if p.id == post_id)
+        long_root = next(c for c in post.comments if len(c.replies) > 10)
+        short_root = next(c for c in post.comments if 0 < len(c.replies) <= 10)
+        for text in ("новый комментарий", "ещё один"):
+            promised.add((OWNER, post_id, fake.add_comment(OWNER, post_id, text).id))
+        reply = fake.add_comment(OWNER, post_id, "ответ в длинной ветке", reply_to=long_root.id)
+        promised.add((OWNER, post_id, reply.id))
+        fake.add_comment(OWNER, post_id, "ответ в короткой ветке", reply_to=short_root.id)
+
+    fake.on_request = after_first_page(add)
+    try:
+        totals = await make_parser(make_client(fake, redis), sessions, redis).run()
+    finally:
+        await fake.stop()
+    stored = await stored_rows(sessions)
+    assert len(promised) == 12 * 3
+    assert initial | promised <= set(stored) <= open_keys(fake, group)
+    assert totals.comments_parsed == len(stored)
+
+
+async def test_comments_deleted_while_paging(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    """After a post's first top-level page is served, comments on both pages and in the long
+    thread (one inside the preview, one past it) are deleted, including the comment the second
+    page starts from. All are stored once; those read after the deletion are stored as deleted
+    with no text."""
+    group = wall(12, 150)
+    fake = await start_fake([group])
+    must_be_deleted: set[Key] = set()
+
+    def delete(post_id: int) -> None:
+        post = next(p for p in group.posts if p.id == post_id)
+        thread = next(c for c in post.comments if len(c.replies) > 10)
+        # 5 and 99 were on the first page (99 anchors the second page), 110 is on the second.
+        for comment in (post.comments[5], post.comments[99], post.comments[110]):
+            fake.delete_comment(OWNER, post_id, comment.id)
+        for reply in (thread.replies[2], thread.replies[-1]):
+            fake.delete_comment(OWNER, post_id, reply.id)
+            must_be_deleted.add((OWNER, post_id, reply.id))  # the thread page reads it again
+        must_be_deleted.add((OWNER, post_id, post.comments[110].id))
+
+    fake.on_request = after_first_page(delete)
+    try:
+        totals = await make_parser(make_client(fake, redis), sessions, redis).run()
+    finally:
+        await fake.stop()
+    stored = await stored_rows(sessions)
+    assert_exactly_once(totals, stored, open_keys(fake, group))
+    assert len(must_be_deleted) == 12 * 3
+    for key in must_be_deleted:
+        assert stored[key].deleted and stored[key].text == ""
+
+
+async def test_page_anchor_gone_rereads_the_level(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    """VK answers 100 when the comment a page starts from has vanished: the parser reads that
+    level again from its start, and nothing is lost or doubled."""
+    group = wall(6, 150)
+    fake = await start_fake([group])
+    refused: set[int] = set()
+
+    def hook(method: str, params: dict[str, str]) -> None:
+        if method == "wall.getComments" and "start_comment_id" in params:
+            post_id = int(params["post_id"])
+            if post_id not in refused:
+                refused.add(post_id)
+                raise FakeApiError(100, "One of the parameters specified was missing or invalid")
+
+    fake.on_request = hook
+    try:
+        totals = await make_parser(make_client(fake, redis), sessions, redis).run()
+    finally:
+        await fake.stop()
+    assert refused == {p.id for p in group.posts}
+    assert_exactly_once(totals, await stored_rows(sessions), open_keys(fake, group))
+
+
+async def test_closed_comments_are_skipped_and_counted(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    group = wall(30, 150, closed_every=4)
+    closed = sum(p.comments_closed for p in group.posts)
+    assert closed == 7
+    fake = await start_fake([group])
+    try:
+        totals = await make_parser(make_client(fake, redis), sessions, redis).run()
+    finally:
+        await fake.stop()
+    assert fake.stats.errors[212] == closed
+    assert totals.posts_skipped == closed and totals.posts_scanned == 30
+    assert_exactly_once(totals, await stored_rows(sessions), open_keys(fake, group))
+
+
+async def test_daily_limit_stops_consistently_then_resumes(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    """Error 29 ends run() with VkError 29; what was stored by then is whole posts of real
+    comments, counted once. The same job run again after the limit resets finishes the wall."""
+    # The whole wall takes 9 requests; after 6 some posts are whole and some are not.
+    group = wall(60, 150)
+    fake = await start_fake([group], daily_limit_after=6)
+    try:
+        parser = make_parser(make_client(fake, redis), sessions, redis)
+        with pytest.raises(VkError) as caught:
+            await parser.run()
+        assert caught.value.code == 29
+        stored = await stored_rows(sessions)
+        expected = open_keys(fake, group)
+        assert 0 < len(stored) < len(expected)
+        assert set(stored) <= expected
+        assert parser.totals.comments_parsed == len(stored)
+        # Only whole posts are stored, so a resumed job can skip them.
+        posts_with_rows = {k[1] for k in stored}
+        assert {k for k in expected if k[1] in posts_with_rows} == set(stored)
+        assert posts_with_rows <= parser.done_posts
+
+        fake.daily_limit_after = None
+        totals = await make_parser(make_client(fake, redis), sessions, redis).run()
+    finally:
+        await fake.stop()
+    assert_exactly_once(totals, await stored_rows(sessions), expected)
+    assert totals.posts_scanned == 60
+
+
+@pytest.mark.parametrize("batching", [True, False], ids=["execute", "plain"])
+async def test_5xx_and_slow_responses(
+    sessions: storage.Sessions, redis: aioredis.Redis, batching: bool
+) -> None:
+    # Enough requests in either mode for the faults to hit several of them: 150 posts with two
+    # pages each (110 comments: one top-level page and a thread of 11 replies) take 14 execute
+    # requests; 20 posts of 150 comments take some 60 plain ones.
+    group = wall(150, 110) if batching else wall(20, 150)
+    fake = await start_fake([group], fail_5xx_every=7, slow_every=5, slow_seconds=0.3)
+    try:
+        client = make_client(fake, redis)
+        client.batching = batching
+        totals = await make_parser(client, sessions, redis).run()
+    finally:
+        await fake.stop()
+    assert fake.stats.http_5xx > 0 and fake.stats.slow > 0
+    assert_exactly_once(totals, await stored_rows(sessions), open_keys(fake, group))
+
+
+async def test_service_token_falls_back_to_plain_calls(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    group = wall(10, 150)
+    fake = await start_fake([group], tokens={TOKEN: "service"})
+    try:
+        client = make_client(fake, redis)
+        totals = await make_parser(client, sessions, redis).run()
+    finally:
+        await fake.stop()
+    assert not client.batching
+    assert fake.stats.errors[15] >= 1
+    assert fake.stats.methods["wall.getComments"] >= 10 * 3
+    assert_exactly_once(totals, await stored_rows(sessions), open_keys(fake, group))
+
+
+async def test_execute_response_too_big_is_split(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    group = wall(30, 150)
+    fake = await start_fake([group], execute_response_limit=300_000)
+    try:
+        client = make_client(fake, redis)
+        totals = await make_parser(client, sessions, redis).run()
+    finally:
+        await fake.stop()
+    assert fake.stats.errors[13] > 0
+    assert client.batching
+    assert_exactly_once(totals, await stored_rows(sessions), open_keys(fake, group))
+
+
+class Stop(Exception):
+    """Raised from on_progress to stop a parser midway, as a crash or a cancel would."""
+
+
+async def test_resume_with_same_job_id_and_rerun_with_another(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    group = wall(30, 150)
+    fake = await start_fake([group])
+    expected = open_keys(fake, group)
+    reports: list[dict[str, Any]] = []
+
+    async def stop_midway(progress: dict[str, Any]) -> None:
+        reports.append(progress)
+        if progress["done"] > 0:
+            raise Stop
+
+    try:
+        first = make_parser(make_client(fake, redis), sessions, redis, on_progress=stop_midway)
+        with pytest.raises(Stop):
+            await first.run()
+        partial = await stored_rows(sessions)
+        assert 0 < len(partial) < len(expected)
+        assert await redis.exists("vkc:ckpt:job-1")
+
+        resumed = make_parser(make_client(fake, redis), sessions, redis)
+        totals = await resumed.run()
+        assert totals.posts_scanned == 30
+        assert_exactly_once(totals, await stored_rows(sessions), expected)
+        assert await storage.count_new_comments(sessions, OWNER, "job-1") == len(expected)
+
+        requests_before = fake.stats.requests
+        again = await make_parser(make_client(fake, redis), sessions, redis, job_id="job-2").run()
+        assert fake.stats.requests > requests_before  # it really read the wall again
+    finally:
+        await fake.stop()
+    assert_exactly_once(again, await stored_rows(sessions), expected)
+    assert await storage.count_new_comments(sessions, OWNER, "job-2") == 0
+    assert await storage.count_new_comments(sessions, OWNER, "job-1") == len(expected)
+
+
+async def test_two_parsers_share_one_pace(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    """Two jobs on two communities, two VkClient instances, one token, one Redis, VK at 3
+    requests/s: the shared pace keeps the token under the limit. Plain calls, so each client
+    sends one request per page and the pace is really under load."""
+    first, second = wall(10, 30, group_id=GID), wall(10, 30, group_id=GID + 1)
+    fake = await start_fake([first, second], rps=3.0)
+    clients = [make_client(fake, redis, rps=3.0), make_client(fake, redis, rps=3.0)]
+    for client in clients:
+        client.batching = False
+    parsers = [
+        make_parser(clients[0], sessions, redis, job_id="job-a", group_id=first.id),
+        make_parser(clients[1], sessions, redis, job_id="job-b", group_id=second.id),
+    ]
+    try:
+        results = await asyncio.wait_for(asyncio.gather(*(p.run() for p in parsers)), 30)
+    finally:
+        await fake.stop()
+    assert fake.stats.requests >= 20
+    assert fake.stats.error6 == 0
+    assert fake.stats.max_rate <= 3
+    for totals, group in zip(results, (first, second), strict=True):
+        stored = await stored_rows(sessions, -group.id)
+        assert_exactly_once(totals, stored, open_keys(fake, group))
