@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 
-from bot.handlers import analysis, control, jobs, start
+from bot.handlers import analysis, control, errors, jobs, start
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from core.queue import JobQueue
@@ -20,6 +20,7 @@ def build_dispatcher(settings: Settings, queue: JobQueue) -> Dispatcher:
         observer.outer_middleware(access)
         observer.outer_middleware(throttling)
     dp.include_routers(
+        errors.create_router(),
         start.create_router(),
         jobs.create_router(),
         analysis.create_router(),

@@ -10,8 +10,16 @@ from pathlib import Path
 
 from arq.connections import RedisSettings, create_pool
 
+from core.redis_server import RedisServer
 from core.vk.fake_api import FakeVK
-from tests.conftest import ADMIN_ID, ALLOWED_ID, STRANGER_ID, Process, count_comments
+from tests.conftest import (
+    ADMIN_ID,
+    ALLOWED_ID,
+    STRANGER_ID,
+    Process,
+    count_comments,
+    running,
+)
 from tests.fakes import FakeTelegram
 
 DEMO_GROUP = 20261127
@@ -193,3 +201,24 @@ async def test_notification_survives_429_and_is_sent_once(
     finals = [m for m in fake_tg.messages(ADMIN_ID) if job_id in (m.text or "")]
     assert len([m for m in finals if "finished" in (m.text or "")]) == 1
     assert not [m for m in finals if "duplicate" in (m.text or "")]
+
+
+async def test_redis_outage_gets_clear_answer_and_recovers(
+    app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """Redis killed under the bot: the user is told; Redis back on its port: commands work."""
+    server = RedisServer().start()
+    env = {**app_env, "REDIS_URL": server.url}
+    try:
+        async with running(env, tmp_path):
+            sent = fake_tg.send_text("/queue", user_id=ADMIN_ID)
+            await fake_tg.wait_for_message(ADMIN_ID, "Queue", after=sent, timeout=30)
+            server.kill()
+            sent = fake_tg.send_text("/parse taiga_demo", user_id=ADMIN_ID)
+            down = await fake_tg.wait_for_message(ADMIN_ID, "unreachable", after=sent, timeout=30)
+            assert "Redis" in (down.text or "") and "Traceback" not in (down.text or "")
+            server.start()
+            sent = fake_tg.send_text("/queue", user_id=ADMIN_ID)
+            await fake_tg.wait_for_message(ADMIN_ID, "Queue", after=sent, timeout=30)
+    finally:
+        server.stop()
