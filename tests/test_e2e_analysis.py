@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import ADMIN_ID, FISHING_GROUP, count_comments, fishing_group, running
 from tests.fakes import FakeTelegram
-from tests.test_e2e_bot import parse_and_wait
+from tests.test_e2e_bot import parse_and_wait, start_job
 
 STOP_WORDS_SEEN = {"и", "в", "на", "не", "что", "я", "с", "это", "как", "а", "был", "быть"}
 
@@ -51,23 +51,15 @@ async def test_batch_analysis_split_across_two_workers(
     env = {**app_env, "AUTO_ANALYZE": "false", "ANALYSIS_CHUNK_SIZE": "40"}
     async with running(env, tmp_path, workers=2) as processes:
         await parse_and_wait(fake_tg, "/parse taiga_demo 100000")
-        sent = fake_tg.send_text("/analyze taiga_demo", user_id=ADMIN_ID)
-        ack = await fake_tg.wait_for_message(ADMIN_ID, "/status", after=sent, timeout=30)
-        job_id = re.search(r"/status (\w+)", ack.text or "")
-        assert job_id
-        final = await fake_tg.wait_for_message(
-            ADMIN_ID, f"finished ({job_id.group(1)})", timeout=120
-        )
+        job_id = await start_job(fake_tg, "/analyze taiga_demo")
+        final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({job_id})", timeout=120)
         assert "265 comments analysed" in (final.text or "")
         assert "in 7 part(s)" in (final.text or "")
-        card = next(m for m in fake_tg.messages(ADMIN_ID) if m.message_id == ack.message_id)
+        card = next(m for m in fake_tg.messages(ADMIN_ID) if f"Job {job_id}" in (m.text or ""))
         assert card.edits >= 1
         logs = [p.output() for p in processes[:2]]
         assert all("analyze_comment_chunk" in log for log in logs), "parts ran on one worker"
 
-        sent = fake_tg.send_text("/analyze taiga_demo", user_id=ADMIN_ID)
-        ack = await fake_tg.wait_for_message(ADMIN_ID, "/status", after=sent, timeout=30)
-        again = re.search(r"/status (\w+)", ack.text or "")
-        assert again
-        final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({again.group(1)})")
+        again = await start_job(fake_tg, "/analyze taiga_demo")
+        final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({again})")
         assert "0 comments analysed" in (final.text or "")

@@ -31,13 +31,18 @@ def stored_comments(data_dir: Path) -> int:
         return int(db.execute("SELECT count(*) FROM vk_comments").fetchone()[0])
 
 
-async def parse_and_wait(tg: FakeTelegram, text: str, user: int = ADMIN_ID) -> tuple[str, str]:
-    """Send a /parse, return (job id, final message text)."""
+async def start_job(tg: FakeTelegram, text: str, user: int = ADMIN_ID) -> str:
+    """Send a job command and return the job id from the bot's answer."""
     sent = tg.send_text(text, user_id=user)
     ack = await tg.wait_for_message(user, "/status", after=sent, timeout=30)
     match = JOB_ID.search(ack.text or "")
     assert match, ack.text
-    job_id = match.group(1)
+    return match.group(1)
+
+
+async def parse_and_wait(tg: FakeTelegram, text: str, user: int = ADMIN_ID) -> tuple[str, str]:
+    """Send a /parse, return (job id, final message text)."""
+    job_id = await start_job(tg, text, user)
     final = await tg.wait_for_message(user, f"finished ({job_id})", timeout=60)
     return job_id, final.text or ""
 
@@ -141,11 +146,7 @@ async def test_abort_running_job(
 ) -> None:
     """/abort stops a running parse, and the chat gets one "aborted" message."""
     fake_vk.slow_every, fake_vk.slow_seconds = 1, 0.7
-    sent = fake_tg.send_text("/parse taiga_demo 100000", user_id=ALLOWED_ID)
-    ack = await fake_tg.wait_for_message(ALLOWED_ID, "/status", after=sent, timeout=30)
-    match = JOB_ID.search(ack.text or "")
-    assert match
-    job_id = match.group(1)
+    job_id = await start_job(fake_tg, "/parse taiga_demo 100000", ALLOWED_ID)
     await fake_tg.wait_for(lambda tg: fake_vk.stats.requests >= 2, timeout=30)
     sent = fake_tg.send_text(f"/abort {job_id}", user_id=STRANGER_ID)
     await fake_tg.wait_for_message(STRANGER_ID, "Access denied", after=sent)
@@ -162,24 +163,17 @@ async def test_duplicate_parse_returns_running_job(
 ) -> None:
     """The same group asked twice while parsing gets the running job, not a second one."""
     fake_vk.slow_every, fake_vk.slow_seconds = 1, 0.3
-    sent = fake_tg.send_text("/parse taiga_demo 100000", user_id=ADMIN_ID)
-    ack = await fake_tg.wait_for_message(ADMIN_ID, "/status", after=sent, timeout=30)
-    match = JOB_ID.search(ack.text or "")
-    assert match
+    job_id = await start_job(fake_tg, "/parse taiga_demo 100000")
     sent = fake_tg.send_text("/parse https://vk.com/taiga_demo", user_id=ADMIN_ID)
     again = await fake_tg.wait_for_message(ADMIN_ID, "Already running", after=sent)
-    assert match.group(1) in (again.text or "")
+    assert job_id in (again.text or "")
 
 
 async def test_notification_survives_429_and_is_sent_once(
     services: list[Process], fake_tg: FakeTelegram, app_env: dict[str, str]
 ) -> None:
     """A 429 on the final message waits and retries; a redelivered notification sends nothing."""
-    sent = fake_tg.send_text("/parse taiga_demo 20", user_id=ADMIN_ID)
-    ack = await fake_tg.wait_for_message(ADMIN_ID, "/status", after=sent, timeout=30)
-    match = JOB_ID.search(ack.text or "")
-    assert match
-    job_id = match.group(1)
+    job_id = await start_job(fake_tg, "/parse taiga_demo 20")
     fake_tg.fail_next("sendMessage", error_code=429, retry_after=1)
     await fake_tg.wait_for_message(ADMIN_ID, f"finished ({job_id})", timeout=60)
     attempts = [c for c in fake_tg.calls_of("sendMessage") if job_id in str(c.params.get("text"))]
