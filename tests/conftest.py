@@ -80,7 +80,8 @@ def fishing_group() -> FakeGroup:
 
 @pytest.fixture
 async def fake_vk() -> AsyncIterator[FakeVK]:
-    groups = [*load_demo_groups(), fishing_group()]
+    private = FakeGroup(id=555, screen_name="secret_club", name="Secret", posts=[], private=True)
+    groups = [*load_demo_groups(), fishing_group(), private]
     server = FakeVK(groups, rps=3.0, tokens={VK_TOKEN: "user"})
     await server.start()
     yield server

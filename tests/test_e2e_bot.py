@@ -216,3 +216,19 @@ async def test_redis_outage_gets_clear_answer_and_recovers(
             await fake_tg.wait_for_message(ADMIN_ID, "Queue", after=sent, timeout=30)
     finally:
         server.stop()
+
+
+async def test_vk_refusals_fail_the_job_with_a_clear_reason(
+    services: list[Process], fake_tg: FakeTelegram
+) -> None:
+    """An unknown or private community: the job fails at once and says why, in chat and /status."""
+    for text, reason in [
+        ("/parse no_such_group", "VK did not find that community (error 100)"),
+        ("/parse secret_club", "the community is private (error 30)"),
+    ]:
+        job_id = await start_job(fake_tg, text)
+        final = await fake_tg.wait_for_message(ADMIN_ID, f"failed ({job_id})", timeout=30)
+        assert reason in (final.text or "")
+        sent = fake_tg.send_text(f"/status {job_id}", user_id=ADMIN_ID)
+        status = await fake_tg.wait_for_message(ADMIN_ID, f"{job_id}: failed", after=sent)
+        assert reason in (status.text or "")
