@@ -167,6 +167,10 @@ async def test_duplicate_parse_returns_running_job(
     sent = fake_tg.send_text("/parse https://vk.com/taiga_demo", user_id=ADMIN_ID)
     again = await fake_tg.wait_for_message(ADMIN_ID, "Already running", after=sent)
     assert job_id in (again.text or "")
+    # Named by its id instead, the community is recognised once the worker resolves it.
+    other = await start_job(fake_tg, "/parse club20261127 100000")
+    refused = await fake_tg.wait_for_message(ADMIN_ID, f"failed ({other})", timeout=30)
+    assert f"already being parsed by job {job_id}" in (refused.text or "")
 
 
 async def test_notification_survives_429_and_is_sent_once(
