@@ -81,6 +81,8 @@ def _describe_parse(result: dict[str, Any]) -> str:
     if "comments_new" in result:
         parts.append(f"{result['comments_new']} new")
     parts.append(f"{result.get('posts_scanned', 0)} posts scanned")
+    if result.get("posts_unchanged"):
+        parts.append(f"{result['posts_unchanged']} posts unchanged since the last parse")
     if result.get("posts_skipped"):
         parts.append(f"posts skipped (comments closed or private): {result['posts_skipped']}")
     text = ", ".join(parts)

@@ -115,6 +115,37 @@ async def save_posts(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> None
         )
 
 
+async def parsed_counts(
+    sessions: Sessions, owner_id: int, post_ids: Sequence[int]
+) -> dict[int, int]:
+    """VK's comment count at the last complete read, for those posts that had one."""
+    if not post_ids:
+        return {}
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Post.post_id, Post.parsed_comments_count).where(
+                Post.owner_id == owner_id,
+                Post.post_id.in_(post_ids),
+                Post.parsed_comments_count.is_not(None),
+            )
+        )
+        return {int(post): int(count or 0) for post, count in rows}
+
+
+async def mark_posts_parsed(sessions: Sessions, owner_id: int, counts: dict[int, int]) -> None:
+    """Remember VK's comment count of posts whose comments are now stored in full."""
+    if not counts:
+        return
+    async with sessions.begin() as session:
+        await session.execute(
+            update(Post),
+            [
+                {"owner_id": owner_id, "post_id": post_id, "parsed_comments_count": count}
+                for post_id, count in counts.items()
+            ],
+        )
+
+
 async def save_comments(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> None:
     """Upsert comments; `first_job_id` keeps the job that stored each one first."""
     async with sessions.begin() as session:

@@ -11,7 +11,7 @@ from pathlib import Path
 from arq.connections import RedisSettings, create_pool
 
 from core.redis_server import RedisServer
-from core.vk.fake_api import FakeVK
+from core.vk.fake_api import FakeVK, load_demo_groups
 from tests.conftest import (
     ADMIN_ID,
     ALLOWED_ID,
@@ -73,10 +73,21 @@ async def test_parse_story(
     jobs = await fake_tg.wait_for_message(ADMIN_ID, "Recent jobs", after=sent)
     assert f"parse_vk_comments {job_id}: complete" in (jobs.text or "")
 
-    # A rerun stores nothing twice and says nothing is new.
+    # A rerun reads only what changed: nothing, here; nothing is stored twice.
     _, again = await parse_and_wait(fake_tg, "/parse taiga_demo 100000")
-    assert f"{expected} comments parsed" in again and ", 0 new" in again
+    assert "0 comments parsed" in again and ", 0 new" in again, again
+    assert "24 posts unchanged since the last parse" in again
     assert stored_comments(tmp_path / "data") == expected
+
+    # New comments on a recent post and a new post: the next parse fetches just those.
+    newest = max(load_demo_groups()[0].posts, key=lambda p: p.date).id
+    recent = fake_vk.add_comment(-DEMO_GROUP, newest, "А щас клёв есть?")
+    fake_vk.add_comment(-DEMO_GROUP, newest, "Есть, с утра", reply_to=recent.id)
+    post = fake_vk.add_post(-DEMO_GROUP, "Новый пост")
+    fake_vk.add_comment(-DEMO_GROUP, post.id, "Первый!")
+    _, third = await parse_and_wait(fake_tg, "/parse taiga_demo 100000")
+    assert ", 3 new" in third, third
+    assert stored_comments(tmp_path / "data") == expected + 3
 
 
 async def test_queue_and_health(services: list[Process], fake_tg: FakeTelegram) -> None:

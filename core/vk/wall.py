@@ -90,6 +90,7 @@ class Totals:
     posts_skipped: int = 0
     comments_parsed: int = 0
     comments_saved: int = 0
+    posts_unchanged: int = 0
 
 
 def _comment_row(
@@ -121,6 +122,7 @@ class WallParser:
         group_id: int,
         limit: int,
         days: int | None = None,
+        lookback_days: int = 30,
         parallel: int = 3,
         on_progress: ProgressCallback | None = None,
     ) -> None:
@@ -131,6 +133,9 @@ class WallParser:
         self.owner_id = -group_id
         self.limit = limit
         self.cutoff = time.time() - days * 86400 if days else None
+        # Posts stored in full before are read again only when this recent and changed.
+        self.recent_since = time.time() - lookback_days * 86400
+        self._vk_counts: dict[int, int] = {}
         self.parallel = parallel
         self.on_progress = on_progress
         self.totals = Totals()
@@ -249,17 +254,32 @@ class WallParser:
         self._next_offset = offset + PAGE
         self._wall_ended = ended
         await self._store_posts(kept)
+        known = await storage.parsed_counts(
+            self.sessions, self.owner_id, [int(p["id"]) for p in kept]
+        )
         empty: list[tuple[int, PostState]] = []
+        unchanged_old = 0
         for post in kept:
             post_id = int(post["id"])
             # A post seen before (done, or in progress when new posts shifted the offsets).
             if post_id in self.done_posts or post_id in self._states:
                 continue
-            if int((post.get("comments") or {}).get("count", 0)) > 0:
+            count = int((post.get("comments") or {}).get("count", 0))
+            recent = int(post.get("date", 0)) >= self.recent_since
+            if post_id in known and (known[post_id] == count or not recent):
+                self.totals.posts_unchanged += 1
+                self.done_posts.add(post_id)
+                unchanged_old += int(not recent and not post.get("is_pinned"))
+                continue
+            self._vk_counts[post_id] = count
+            if count > 0:
                 self._states[post_id] = PostState(open_tasks=1)
                 self._queue.append(Task(post_id))
             else:
                 empty.append((post_id, PostState()))
+        if unchanged_old and unchanged_old == len([p for p in kept if not p.get("is_pinned")]):
+            # A whole page of old posts read in full before: earlier parses covered the rest.
+            self._wall_ended = True
         return empty
 
     async def _store_posts(self, posts: list[dict[str, Any]]) -> None:
@@ -308,6 +328,7 @@ class WallParser:
     async def _finish_posts(self, finished: list[tuple[int, PostState]]) -> None:
         """Store completely read posts and count them."""
         batch: list[dict[str, Any]] = []
+        complete: dict[int, int] = {}
         for post_id, state in finished:
             room = self.limit - self.totals.comments_parsed
             if room <= 0 and state.comments:
@@ -316,6 +337,8 @@ class WallParser:
             for row in rows:
                 row["first_job_id"] = self.job_id
             batch += rows
+            if not state.skipped and len(rows) == len(state.comments):
+                complete[post_id] = self._vk_counts.get(post_id, 0)
             self.totals.posts_scanned += 1
             self.totals.posts_skipped += int(state.skipped)
             self.totals.comments_parsed += len(rows)
@@ -325,6 +348,7 @@ class WallParser:
         # requests in flight miss their turn at the shared pace.
         for start in range(0, len(batch), SAVE_CHUNK):
             await storage.save_comments(self.sessions, batch[start : start + SAVE_CHUNK])
+        await storage.mark_posts_parsed(self.sessions, self.owner_id, complete)
 
     def _limit_reached(self) -> bool:
         return self.totals.comments_parsed >= self.limit
@@ -349,7 +373,7 @@ class WallParser:
         if self.on_progress is not None:
             await self.on_progress(
                 {
-                    "done": self.totals.posts_scanned,
+                    "done": self.totals.posts_scanned + self.totals.posts_unchanged,
                     "total": self.posts_total,
                     "comments": self.totals.comments_parsed,
                 }

@@ -61,6 +61,7 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
             group_id=group_id,
             limit=limit,
             days=args.days,
+            lookback_days=settings.parse_lookback_days,
             on_progress=ProgressReporter(ctx, "parse_vk_comments"),
         )
         stopped_reason = None
@@ -95,6 +96,7 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
         "comments_new": await storage.count_new_comments(ctx["sessions"], -group_id, ctx["job_id"]),
         "posts_scanned": totals.posts_scanned,
         "posts_skipped": totals.posts_skipped,
+        "posts_unchanged": totals.posts_unchanged,
         "requests": client.requests_sent,
         "duration_s": round(time.monotonic() - started, 2),
         "stopped_reason": stopped_reason,
