@@ -139,10 +139,14 @@ def open_comments(group: FakeGroup) -> int:
     )
 
 
+def posts_label(run: Run) -> str:
+    return f"{run.totals.posts_scanned:,}"
+
+
 def table(batched: Run, plain: Run, rss_start: float, rss_peak: float) -> str:
     ratio = batched.per_second / plain.per_second if plain.per_second else 0.0
     rows = [
-        ("wall", f"{len_posts(batched)} posts, {batched.stored:,} comments"),
+        ("wall", f"{posts_label(batched)} posts, {batched.stored:,} comments"),
         ("pace", f"{batched.rps:g} requests/s per token"),
         ("time (batched)", f"{batched.seconds:.1f} s"),
         ("comments/s (batched)", f"{batched.per_second:,.0f}"),
@@ -156,7 +160,7 @@ def table(batched: Run, plain: Run, rss_start: float, rss_peak: float) -> str:
             f"{batched.ceiling_seconds:.1f} s -> ours is {100 * batched.of_ceiling:.0f} % of it",
         ),
         (
-            f"plain calls ({len_posts(plain)} posts)",
+            f"plain calls ({posts_label(plain)} posts)",
             f"{plain.seconds:.1f} s, {plain.per_second:,.0f} comments/s, "
             f"{plain.requests} requests, {plain.error6} error 6",
         ),
@@ -166,10 +170,6 @@ def table(batched: Run, plain: Run, rss_start: float, rss_peak: float) -> str:
     lines = ["| measure | value |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in rows]
     return "\n".join(lines)
-
-
-def len_posts(run: Run) -> str:
-    return f"{run.totals.posts_scanned:,}"
 
 
 async def bench(args: argparse.Namespace) -> int:

@@ -87,15 +87,14 @@ async def upsert(
         return
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    # SQLite caps bound parameters per statement; keep chunks well under it.
-    chunk = max(1, 30_000 // max(1, len(rows[0])))
-    for start in range(0, len(rows), chunk):
-        statement = insert(table).values(list(rows[start : start + chunk]))
-        if update:
-            statement = statement.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={name: statement.excluded[name] for name in update},
-            )
-        else:
-            statement = statement.on_conflict_do_nothing(index_elements=list(keys))
-        await session.execute(statement)
+    statement = insert(table)
+    if update:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: statement.excluded[name] for name in update},
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    # One statement with a list of parameter sets: compiled once, sent by executemany.
+    # A multi-row VALUES statement is compiled per row on the event loop, about 10x slower.
+    await session.execute(statement, list(rows))

@@ -300,34 +300,63 @@ async def test_closed_comments_are_skipped_and_counted(
     assert_exactly_once(totals, await stored_rows(sessions), open_keys(fake, group))
 
 
-async def test_limit_and_days(sessions: storage.Sessions, redis: aioredis.Redis) -> None:
-    """`limit` stores exactly that many comments, of whole posts but the last; `days` keeps the
-    newest posts only, and the old pinned post listed first does not end the scan."""
-    posts = 30
-    now = int(time.time())
-    # Newest post an hour old, two hours between posts: 12 posts are younger than a day.
-    group = wall(posts, 150, start_date=now - (posts - 1) * 7200 - 3600)
+def dated_wall(now: int, posts: int = 30) -> FakeGroup:
+    """Newest post an hour old, two hours between posts: 12 posts are younger than a day, and
+    the pinned post (the oldest) is not."""
+    return wall(posts, 150, start_date=now - (posts - 1) * 7200 - 3600)
+
+
+async def test_limit_then_a_full_run(sessions: storage.Sessions, redis: aioredis.Redis) -> None:
+    """`limit` stores exactly that many comments: whole posts but the last. A later run without
+    a limit completes the wall: posts read in full are skipped as unchanged, the one cut by the
+    limit is read again."""
+    group = dated_wall(int(time.time()))
     fake = await start_fake([group])
     try:
         client = make_client(fake, redis)
         limited = make_parser(client, sessions, redis, job_id="limit")
         limited.limit = 1000
         totals = await limited.run()
-        stored = await stored_rows(sessions)
+        stored = set(await stored_rows(sessions))
+        expected = open_keys(fake, group)
         assert totals.comments_parsed == len(stored) == 1000
-        assert set(stored) <= open_keys(fake, group)
+        assert stored <= expected
+        by_post = {k[1] for k in stored}
+        whole = {post for post in by_post if {k for k in expected if k[1] == post} <= stored}
+        assert len(by_post - whole) <= 1
 
-        recent = WallParser(
-            client, sessions, redis, job_id="days", group_id=GID, limit=10**9, days=1
-        )
-        totals = await recent.run()
+        full = await make_parser(client, sessions, redis, job_id="full").run()
     finally:
         await fake.stop()
+    assert set(await stored_rows(sessions)) == expected
+    assert full.posts_unchanged == len(whole)
+    assert full.comments_parsed == len(expected) - sum(1 for k in expected if k[1] in whole)
+
+
+async def test_days_keeps_recent_posts(sessions: storage.Sessions, redis: aioredis.Redis) -> None:
+    """`days` reads the newest posts only, and the old pinned post listed first does not end
+    the scan."""
+    now = int(time.time())
+    group = dated_wall(now)
     young = {p.id for p in group.posts if p.date > now - 86400}
     assert len(young) == 12 and group.posts[0].is_pinned and group.posts[0].id not in young
+    fake = await start_fake([group])
+    try:
+        parser = WallParser(
+            make_client(fake, redis),
+            sessions,
+            redis,
+            job_id="days",
+            group_id=GID,
+            limit=10**9,
+            days=1,
+        )
+        totals = await parser.run()
+    finally:
+        await fake.stop()
     assert totals.posts_scanned == 12
-    assert totals.comments_parsed == sum(1 for k in open_keys(fake, group) if k[1] in young)
-    assert {k for k in open_keys(fake, group) if k[1] in young} <= set(await stored_rows(sessions))
+    expected = {k for k in open_keys(fake, group) if k[1] in young}
+    assert_exactly_once(totals, await stored_rows(sessions), expected)
 
 
 async def test_daily_limit_stops_consistently_then_resumes(
