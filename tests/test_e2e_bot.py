@@ -57,6 +57,16 @@ async def test_parse_story(
     assert f"{expected} new" in final
     assert "posts skipped (comments closed or private): 1" in final
     assert stored_comments(tmp_path / "data") == expected
+    # Its comments are analysed automatically afterwards, as a job of its own.
+    analysis = re.search(r"Analysis of the new comments: job (\w+)", final)
+    assert analysis, final
+    for _ in range(60):
+        sent = fake_tg.send_text(f"/status {analysis.group(1)}", user_id=ADMIN_ID)
+        status = await fake_tg.wait_for_message(ADMIN_ID, analysis.group(1), after=sent)
+        if "complete" in (status.text or ""):
+            break
+        await asyncio.sleep(0.5)
+    assert f"{expected - 9} comments analysed" in (status.text or "")  # 9 are deleted
     card = next(m for m in fake_tg.messages(ADMIN_ID) if f"Job {job_id}" in (m.text or ""))
     assert card.edits >= 1 and "complete" in (card.text or "")
     finals = [m for m in fake_tg.messages(ADMIN_ID) if f"finished ({job_id})" in (m.text or "")]

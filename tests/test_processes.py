@@ -66,3 +66,13 @@ def test_console_uses_given_redis(tmp_path: Path, redis_server: RedisServer) -> 
     done = run(["-m", "bot", "--console", "--demo"], env, stdin="/queue\n")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Queue arq:console-test:" in done.stdout
+
+
+def test_worker_analyze_prints_form_lemma_pos(tmp_path: Path) -> None:
+    """`python -m worker analyze`: stdin text to one `form<TAB>lemma<TAB>POS` line per token."""
+    done = run(["-m", "worker", "analyze"], clean_env(tmp_path), stdin="Щас спс!\nКотики\n")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split("\n")
+    assert lines[0] == "Щас\tсейчас\tADV"
+    assert lines[1].startswith("спс\tспасибо\t")
+    assert lines[2:] == ["!\t!\tPUNCT", "", "Котики\tкотик\tNOUN", "", ""]
