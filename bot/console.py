@@ -45,6 +45,7 @@ CONSOLE_USER_ID = 1
 CONSOLE_TOKEN = "1:console"
 DEMO_VK_TOKEN = "demo-token"
 FINISH_TIMEOUT = 120.0
+STARTUP_TIMEOUT = 30.0
 
 
 class ConsoleSession(BaseSession):
@@ -152,6 +153,7 @@ async def run_console(demo: bool) -> int:
             options["ctx"] = {"settings": settings, "bot": bot}
             worker = Worker(**options, redis_pool=queue.redis, handle_signals=False)
             worker_task = asyncio.create_task(worker.async_run())
+            await wait_until_started(worker)
             dp = build_dispatcher(settings, queue)
             await feed_stdin(dp, bot)
             await wait_for_jobs(queue.redis, settings, queue.sessions)
@@ -160,6 +162,13 @@ async def run_console(demo: bool) -> int:
                 await worker_task
             await worker.close()
     return 0
+
+
+async def wait_until_started(worker: Worker) -> None:
+    """Let the in-process worker finish its start-up (bounded), so the first command sees it."""
+    async with asyncio.timeout(STARTUP_TIMEOUT):
+        while "heartbeat" not in worker.ctx:  # noqa: ASYNC110 - arq offers no start-up event
+            await asyncio.sleep(0.05)
 
 
 async def feed_stdin(dp: Any, bot: Bot) -> None:
