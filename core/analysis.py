@@ -7,6 +7,7 @@ text and re-running an analysis touches only comments that have none yet.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -27,10 +28,21 @@ BACKGROUND_SAMPLE = 50_000
 CommentKey = tuple[int, int, int]
 
 
+_ANALYZER_LOCK = threading.Lock()
+
+
 @cache
-def analyzer() -> MorphologyAnalyzer:
-    """One analyser per process: its cache of parsed word forms is shared by every job."""
+def _make_analyzer() -> MorphologyAnalyzer:
     return MorphologyAnalyzer()
+
+
+def analyzer() -> MorphologyAnalyzer:
+    """One analyser per process: its cache of parsed word forms is shared by every job.
+
+    Jobs call it from threads; the lock keeps two of them from building it at once.
+    """
+    with _ANALYZER_LOCK:
+        return _make_analyzer()
 
 
 def encode_terms(terms: Sequence[str | None]) -> str:

@@ -76,3 +76,21 @@ def test_worker_analyze_prints_form_lemma_pos(tmp_path: Path) -> None:
     assert lines[0] == "Щас\tсейчас\tADV"
     assert lines[1].startswith("спс\tспасибо\t")
     assert lines[2:] == ["!\t!\tPUNCT", "", "Котики\tкотик\tNOUN", "", ""]
+
+
+def test_analyser_built_from_many_threads_at_once(tmp_path: Path) -> None:
+    """Jobs analyse in threads: the first ones in a fresh process may build the analyser at
+    once, which must neither fail nor load pymorphy3 twice."""
+    code = (
+        "import concurrent.futures as f\n"
+        "from core import analysis\n"
+        "from core.text import morphology\n"
+        "with f.ThreadPoolExecutor(8) as pool:\n"
+        "    jobs = [pool.submit(lambda: analysis.terms_of('Щас поймал щуку на спиннинг'))"
+        " for _ in range(8)]\n"
+        "    print({j.result() for j in jobs})\n"
+        "print(morphology._load_morph.cache_info().misses)\n"
+    )
+    done = run(["-c", code], clean_env(tmp_path), timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == ["{'| поймать щука | спиннинг'}", "1"]

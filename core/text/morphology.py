@@ -23,6 +23,7 @@ work is a regex match, a dict lookup and, for one token in ten, a context rule.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
@@ -101,10 +102,22 @@ def _entry(readings: tuple[Reading, ...], rules: int = Rule.NONE) -> _Entry:
     return _Entry(best.lemma, best.pos, rules, best, readings)
 
 
+_LOAD_LOCK = threading.Lock()
+
+
 @cache
-def shared_morph() -> pymorphy3.MorphAnalyzer:
-    """The process-wide pymorphy3 analyser (loading the dictionaries takes ~15 MB and ~0.3 s)."""
+def _load_morph() -> pymorphy3.MorphAnalyzer:
     return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+def shared_morph() -> pymorphy3.MorphAnalyzer:
+    """The process-wide pymorphy3 analyser (loading the dictionaries takes ~15 MB and ~0.3 s).
+
+    Loading resets pymorphy3's class-level table of known grammemes, so two threads loading at
+    once make the other's tag checks fail ("Grammeme is unknown"): one load, under a lock.
+    """
+    with _LOAD_LOCK:
+        return _load_morph()
 
 
 @cache
