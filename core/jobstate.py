@@ -126,6 +126,13 @@ def format_progress(progress: dict[str, str] | None) -> str:
     return text
 
 
+def card_state(view: JobView) -> str:
+    """A job's state as its progress message shows it."""
+    if view.status == "in_progress":
+        return format_progress(view.progress)
+    return view.status.replace("_", " ")
+
+
 def format_view(view: JobView) -> str:
     """The /status answer for a job."""
     name = view.job_name or "job"

@@ -257,3 +257,30 @@ async def test_vk_refusals_fail_the_job_with_a_clear_reason(
         sent = fake_tg.send_text(f"/status {job_id}", user_id=ADMIN_ID)
         status = await fake_tg.wait_for_message(ADMIN_ID, f"{job_id}: failed", after=sent)
         assert reason in (status.text or "")
+
+
+async def test_progress_buttons_refresh_and_abort(
+    services: list[Process], fake_tg: FakeTelegram, fake_vk: FakeVK
+) -> None:
+    """The progress message's Refresh redraws it; its Abort stops the job (not for strangers)."""
+    fake_vk.slow_every, fake_vk.slow_seconds = 1, 0.7
+    job_id = await start_job(fake_tg, "/parse taiga_demo 100000")
+    card = next(m for m in fake_tg.messages(ADMIN_ID) if f"Job {job_id}" in (m.text or ""))
+    await fake_tg.wait_for(lambda tg: fake_vk.stats.requests >= 2, timeout=30)
+    edits = card.edits
+    query = fake_tg.click("Refresh", chat_id=ADMIN_ID, message_id=card.message_id)
+    await fake_tg.wait_for(lambda tg: query in tg.callback_answers, timeout=20)
+    await fake_tg.wait_for(lambda tg: card.edits > edits or "in progress" in (card.text or ""))
+    assert "in progress" in (card.text or "") or "queued" in (card.text or "")
+
+    stranger = fake_tg.press_button(
+        message_id=card.message_id, data=card.button_data("Abort"), user_id=STRANGER_ID,
+        chat_id=ADMIN_ID,
+    )  # fmt: skip
+    await fake_tg.wait_for(lambda tg: stranger in tg.callback_answers, timeout=20)
+    assert "Access denied" in str(fake_tg.callback_answers[stranger].get("text"))
+    query = fake_tg.click("Abort", chat_id=ADMIN_ID, message_id=card.message_id)
+    await fake_tg.wait_for(lambda tg: query in tg.callback_answers, timeout=20)
+    assert "Abort requested" in str(fake_tg.callback_answers[query].get("text"))
+    await fake_tg.wait_for_message(ADMIN_ID, f"aborted ({job_id})", timeout=30)
+    assert "aborted" in (card.text or "") and not card.buttons()

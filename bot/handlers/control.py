@@ -136,7 +136,7 @@ def create_router() -> Router:
         view = await view_of(queue, callback_data.job_id)
         await query.answer()
         if isinstance(query.message, Message):
-            state = jobstate.format_progress(view.progress) if view.progress else view.status
+            state = jobstate.card_state(view)
             title = query.message.text.split("\n", 1)[0] if query.message.text else view.job_name
             active = view.status in ("queued", "deferred", "in_progress")
             # "message is not modified" just means there is nothing new to show.
