@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
 
-from sqlalchemy import and_, func, select, tuple_, update
+from sqlalchemy import and_, select, tuple_, update
 
 from core.models import Comment
 from core.storage import Sessions, utcnow
@@ -150,8 +150,3 @@ async def keywords(
     background = await background_counts(sessions, owner_id)
     return rank_keywords(docs, background, top_n), len(docs)
 
-
-async def count_group_comments(sessions: Sessions, owner_id: int) -> int:
-    async with sessions() as session:
-        query = select(func.count()).select_from(Comment).where(Comment.owner_id == owner_id)
-        return int(await session.scalar(query) or 0)

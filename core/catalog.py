@@ -205,6 +205,3 @@ CATALOG: dict[str, JobSpec] = {
 
 COMMANDS: dict[str, JobSpec] = {spec.command: spec for spec in CATALOG.values() if spec.command}
 
-
-def get_spec(name: str) -> JobSpec:
-    return CATALOG[name]

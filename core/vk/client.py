@@ -13,7 +13,7 @@ import requests
 import vk_api
 from vk_api.exceptions import ApiError, ApiHttpError
 
-from core.vk.errors import RETRYABLE, VkError
+from core.vk.errors import VkError
 from core.vk.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -175,4 +175,4 @@ class VkClient:
                 await asyncio.sleep(delay)
 
 
-__all__ = ["RETRYABLE", "Call", "VkClient", "VkError"]
+__all__ = ["Call", "VkClient", "VkError"]
