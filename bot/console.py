@@ -155,8 +155,9 @@ async def run_console(demo: bool) -> int:
             worker_task = asyncio.create_task(worker.async_run())
             await wait_until_started(worker)
             dp = build_dispatcher(settings, queue)
+            started = storage.utcnow()
             await feed_stdin(dp, bot)
-            await wait_for_jobs(queue.redis, settings, queue.sessions)
+            await wait_for_jobs(queue.redis, settings, queue.sessions, started)
             worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker_task
@@ -187,10 +188,10 @@ async def feed_stdin(dp: Any, bot: Bot) -> None:
         await dp.feed_update(bot, Update(update_id=number, message=message))
 
 
-async def wait_for_jobs(redis: Any, settings: Settings, sessions: Any) -> None:
-    """Wait (bounded) until every job started here has ended and its message is printed."""
+async def wait_for_jobs(redis: Any, settings: Settings, sessions: Any, started: datetime) -> None:
+    """Wait (bounded) until every job of this run has ended and its message is printed."""
     deadline = time.monotonic() + FINISH_TIMEOUT
-    jobs = await storage.recent_jobs(sessions, CONSOLE_USER_ID, limit=1000)
+    jobs = await storage.recent_jobs(sessions, CONSOLE_USER_ID, limit=1000, since=started)
     pending = {row.job_id for row in jobs}
     while pending and time.monotonic() < deadline:
         for job_id in list(pending):

@@ -149,4 +149,3 @@ async def keywords(
     docs = await group_terms(sessions, owner_id, since)
     background = await background_counts(sessions, owner_id)
     return rank_keywords(docs, background, top_n), len(docs)
-

@@ -204,4 +204,3 @@ CATALOG: dict[str, JobSpec] = {
 }
 
 COMMANDS: dict[str, JobSpec] = {spec.command: spec for spec in CATALOG.values() if spec.command}
-

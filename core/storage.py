@@ -59,14 +59,16 @@ async def get_job(sessions: Sessions, job_id: str) -> JobAudit | None:
         return await session.get(JobAudit, job_id)
 
 
-async def recent_jobs(sessions: Sessions, chat_id: int, limit: int = 10) -> Sequence[JobAudit]:
+async def recent_jobs(
+    sessions: Sessions, chat_id: int, limit: int = 10, since: datetime | None = None
+) -> Sequence[JobAudit]:
+    query = select(JobAudit).where(
+        JobAudit.chat_id == chat_id, JobAudit.job_name != "send_notification"
+    )
+    if since is not None:
+        query = query.where(JobAudit.enqueued_at >= since)
     async with sessions() as session:
-        rows = await session.scalars(
-            select(JobAudit)
-            .where(JobAudit.chat_id == chat_id, JobAudit.job_name != "send_notification")
-            .order_by(JobAudit.enqueued_at.desc())
-            .limit(limit)
-        )
+        rows = await session.scalars(query.order_by(JobAudit.enqueued_at.desc()).limit(limit))
         return rows.all()
 
 

@@ -15,98 +15,38 @@ import json
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
 from core import storage
-from core.vk.client import MAX_EXECUTE_CALLS, Call, VkClient
+from core.vk.client import MAX_EXECUTE_CALLS, VkClient
 from core.vk.errors import SKIPPABLE, VkError
+from core.vk.wall_items import (
+    PAGE,
+    THREAD_PREVIEW,
+    Item,
+    PostState,
+    Task,
+    Totals,
+    WallPage,
+    comment_row,
+    post_row,
+)
 
-PAGE = 100
-THREAD_PREVIEW = 10
+__all__ = [
+    "PAGE",
+    "THREAD_PREVIEW",
+    "ProgressCallback",
+    "Task",
+    "Totals",
+    "WallParser",
+]
+
 CHECKPOINT_TTL = 7 * 24 * 3600
 SAVE_CHUNK = 250
 
 ProgressCallback = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-class ParseStopped(Exception):
-    """Raised inside the parser when VK ends the job (fatal error)."""
-
-
-@dataclass
-class Task:
-    """One page of comments: top level of a post, or the replies of one comment."""
-
-    post_id: int
-    thread_of: int | None = None
-    after: int | None = None
-
-    def call(self, owner_id: int) -> Call:
-        params: dict[str, Any] = {
-            "owner_id": owner_id,
-            "post_id": self.post_id,
-            "count": PAGE,
-            "sort": "asc",
-            "preview_length": 0,
-        }
-        if self.thread_of is None:
-            params["thread_items_count"] = THREAD_PREVIEW
-        else:
-            params["comment_id"] = self.thread_of
-        if self.after is not None:
-            params["start_comment_id"] = self.after
-            params["offset"] = 1
-        return Call("wall.getComments", params)
-
-
-@dataclass
-class WallPage:
-    """One wall.get page of posts, newest first (a pinned post comes first)."""
-
-    offset: int
-
-    def call(self, owner_id: int) -> Call:
-        return Call("wall.get", {"owner_id": owner_id, "offset": self.offset, "count": PAGE})
-
-
-Item = Task | WallPage
-
-
-@dataclass
-class PostState:
-    open_tasks: int = 0
-    comments: dict[int, dict[str, Any]] = field(default_factory=dict)
-    skipped: bool = False
-    failed: bool = False  # a page of it was lost to a job-ending error: never mark it done
-
-
-@dataclass
-class Totals:
-    posts_scanned: int = 0
-    posts_skipped: int = 0
-    comments_parsed: int = 0
-    comments_saved: int = 0
-    posts_unchanged: int = 0
-
-
-def _comment_row(
-    owner_id: int, post_id: int, item: dict[str, Any], parent: int | None
-) -> dict[str, Any]:
-    deleted = bool(item.get("deleted"))
-    return {
-        "owner_id": owner_id,
-        "post_id": post_id,
-        "comment_id": int(item["id"]),
-        "parent_id": parent,
-        "from_id": int(item.get("from_id") or 0),
-        "date": datetime.fromtimestamp(int(item.get("date") or 0), UTC),
-        "text": "" if deleted else str(item.get("text") or ""),
-        "deleted": deleted,
-    }
 
 
 class WallParser:
@@ -253,7 +193,7 @@ class WallParser:
             self.posts_total = min(self.posts_total, offset + len(kept))
         self._next_offset = offset + PAGE
         self._wall_ended = ended
-        await self._store_posts(kept)
+        await storage.save_posts(self.sessions, [post_row(self.owner_id, p) for p in kept])
         known = await storage.parsed_counts(
             self.sessions, self.owner_id, [int(p["id"]) for p in kept]
         )
@@ -282,20 +222,6 @@ class WallParser:
             self._wall_ended = True
         return empty
 
-    async def _store_posts(self, posts: list[dict[str, Any]]) -> None:
-        rows = [
-            {
-                "owner_id": self.owner_id,
-                "post_id": int(p["id"]),
-                "date": datetime.fromtimestamp(int(p.get("date", 0)), UTC),
-                "text": str(p.get("text") or ""),
-                "comments_count": int((p.get("comments") or {}).get("count", 0)),
-                "is_pinned": bool(p.get("is_pinned")),
-            }
-            for p in posts
-        ]
-        await storage.save_posts(self.sessions, rows)
-
     # -- comments -------------------------------------------------------------------------
 
     def _handle_error(self, error: VkError, state: PostState) -> None:
@@ -311,13 +237,11 @@ class WallParser:
         follow: list[Task] = []
         for item in items:
             parent = task.thread_of
-            state.comments[int(item["id"])] = _comment_row(
-                self.owner_id, task.post_id, item, parent
-            )
+            state.comments[int(item["id"])] = comment_row(self.owner_id, task.post_id, item, parent)
             thread = item.get("thread") or {}
             replies: list[dict[str, Any]] = thread.get("items", [])
             for reply in replies:
-                row = _comment_row(self.owner_id, task.post_id, reply, int(item["id"]))
+                row = comment_row(self.owner_id, task.post_id, reply, int(item["id"]))
                 state.comments[int(reply["id"])] = row
             if task.thread_of is None and int(thread.get("count", 0)) > len(replies):
                 follow.append(Task(task.post_id, thread_of=int(item["id"])))
