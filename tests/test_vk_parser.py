@@ -139,6 +139,14 @@ def after_first_page(action: Callable[[int], None]) -> Hook:
     return hook
 
 
+async def parse_to_end(fake: FakeVK, sessions: storage.Sessions, redis: aioredis.Redis) -> Totals:
+    """One full parse of the fake's wall with default settings; the fake is stopped after."""
+    try:
+        return await make_parser(make_client(fake, redis), sessions, redis).run()
+    finally:
+        await fake.stop()
+
+
 def assert_exactly_once(totals: Totals, stored: dict[Key, Comment], expected: set[Key]) -> None:
     assert set(stored) == expected, (
         f"missing {len(expected - set(stored))}, extra {len(set(stored) - expected)}"
@@ -159,10 +167,7 @@ async def test_long_threads_deleted_comments_and_pinned_post(
     assert any(len(c.replies) > 10 for p in group.posts for c in p.comments)
     assert all(len(p.comments) > 100 for p in group.posts)
     fake = await start_fake([group])
-    try:
-        totals = await make_parser(make_client(fake, redis), sessions, redis).run()
-    finally:
-        await fake.stop()
+    totals = await parse_to_end(fake, sessions, redis)
     stored = await stored_rows(sessions)
     assert_exactly_once(totals, stored, open_keys(fake, group))
     assert totals.posts_scanned == 30 and totals.posts_skipped == 0
@@ -215,10 +220,7 @@ async def test_comments_added_while_paging(
         fake.add_comment(OWNER, post_id, "ответ в короткой ветке", reply_to=short_root.id)
 
     fake.on_request = after_first_page(add)
-    try:
-        totals = await make_parser(make_client(fake, redis), sessions, redis).run()
-    finally:
-        await fake.stop()
+    totals = await parse_to_end(fake, sessions, redis)
     stored = await stored_rows(sessions)
     assert len(promised) == 12 * 3
     assert initial | promised <= set(stored) <= open_keys(fake, group)
@@ -248,10 +250,7 @@ async def test_comments_deleted_while_paging(
         must_be_deleted.add((OWNER, post_id, post.comments[110].id))
 
     fake.on_request = after_first_page(delete)
-    try:
-        totals = await make_parser(make_client(fake, redis), sessions, redis).run()
-    finally:
-        await fake.stop()
+    totals = await parse_to_end(fake, sessions, redis)
     stored = await stored_rows(sessions)
     assert_exactly_once(totals, stored, open_keys(fake, group))
     assert len(must_be_deleted) == 12 * 3
@@ -276,10 +275,7 @@ async def test_page_anchor_gone_rereads_the_level(
                 raise FakeApiError(100, "One of the parameters specified was missing or invalid")
 
     fake.on_request = hook
-    try:
-        totals = await make_parser(make_client(fake, redis), sessions, redis).run()
-    finally:
-        await fake.stop()
+    totals = await parse_to_end(fake, sessions, redis)
     assert refused == {p.id for p in group.posts}
     assert_exactly_once(totals, await stored_rows(sessions), open_keys(fake, group))
 
@@ -291,10 +287,7 @@ async def test_closed_comments_are_skipped_and_counted(
     closed = sum(p.comments_closed for p in group.posts)
     assert closed == 7
     fake = await start_fake([group])
-    try:
-        totals = await make_parser(make_client(fake, redis), sessions, redis).run()
-    finally:
-        await fake.stop()
+    totals = await parse_to_end(fake, sessions, redis)
     assert fake.stats.errors[212] == closed
     assert totals.posts_skipped == closed and totals.posts_scanned == 30
     assert_exactly_once(totals, await stored_rows(sessions), open_keys(fake, group))
