@@ -20,6 +20,7 @@ from core.models import JobAudit
 from core.vk.errors import VkError
 
 PROGRESS_TTL = 24 * 3600
+MESSAGE_LIMIT = 4096
 WORKER_TTL = 15
 
 
@@ -151,10 +152,32 @@ def format_view(view: JobView) -> str:
 
 
 def final_text(view: JobView) -> str:
-    """The message that closes a job in the chat."""
+    """The message that closes a job in the chat (cut to fit one Telegram message)."""
     name = view.job_name or "job"
     if view.status == "complete":
-        return f"✅ {name} finished ({view.job_id}): {describe_result(view.job_name, view.result)}"
-    if view.status == "aborted":
-        return f"⛔ {name} aborted ({view.job_id})."
-    return f"❌ {name} failed ({view.job_id}): {view.error}"
+        text = f"✅ {name} finished ({view.job_id}): {describe_result(view.job_name, view.result)}"
+    elif view.status == "aborted":
+        text = f"⛔ {name} aborted ({view.job_id})."
+    else:
+        text = f"❌ {name} failed ({view.job_id}): {view.error}"
+    return fit_message(text, f"/result {view.job_id}")
+
+
+def split_message(text: str) -> list[str]:
+    """Pieces of at most MESSAGE_LIMIT characters, cut at line ends where there are any."""
+    pieces: list[str] = []
+    while len(text) > MESSAGE_LIMIT:
+        cut = text.rfind("\n", 0, MESSAGE_LIMIT)
+        cut = cut if cut > 0 else MESSAGE_LIMIT
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [*pieces, text] if text else pieces
+
+
+def fit_message(text: str, more: str) -> str:
+    """Telegram takes 4096 characters at most: cut at a line end and say where the rest is."""
+    if len(text) <= MESSAGE_LIMIT:
+        return text
+    tail = f"\n… (cut; the whole answer: {more})"
+    cut = text[: MESSAGE_LIMIT - len(tail)]
+    return cut[: cut.rfind("\n")] + tail if "\n" in cut else cut + tail

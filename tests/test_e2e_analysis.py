@@ -63,3 +63,24 @@ async def test_batch_analysis_split_across_two_workers(
         again = await start_job(fake_tg, "/analyze taiga_demo")
         final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({again})")
         assert "0 comments analysed" in (final.text or "")
+
+
+async def test_long_answer_is_cut_to_one_message_and_whole_in_result(
+    services: object, fake_tg: FakeTelegram
+) -> None:
+    """An answer longer than Telegram's 4096 characters arrives cut, and /result gives it all."""
+    text = " ".join(["Котики гуляли по крыше, а щука плавала в озере."] * 60)
+    sent = fake_tg.send_text(f"/analyze {text}", user_id=ADMIN_ID)
+    reply = await fake_tg.wait_for_message(ADMIN_ID, "analyze_text_morphology", after=sent)
+    body = reply.text or ""
+    assert len(body) <= 4096 and "(cut; the whole answer: /result " in body
+    job_id = body.rsplit("/result ", 1)[1].rstrip(")")
+    sent = fake_tg.send_text(f"/result {job_id}", user_id=ADMIN_ID)
+
+    def pieces(tg: FakeTelegram) -> list[str]:
+        return [m.text or "" for m in tg.messages(ADMIN_ID) if m.message_id > sent]
+
+    # Every token of the text, once, over several messages of at most 4096 characters.
+    await fake_tg.wait_for(lambda tg: sum(p.count("→") for p in pieces(tg)) >= 60 * 11)
+    assert sum(p.count("→") for p in pieces(fake_tg)) == 60 * 11
+    assert len(pieces(fake_tg)) >= 2 and all(len(p) <= 4096 for p in pieces(fake_tg))

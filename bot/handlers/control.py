@@ -76,7 +76,8 @@ def create_router() -> Router:
         view = await view_of(queue, job_id)
         if view.status == "complete":
             text = jobstate.describe_result(view.job_name, view.result)
-            await message.answer(f"Result of {view.job_name} {job_id}: {text}")
+            for piece in jobstate.split_message(f"Result of {view.job_name} {job_id}: {text}"):
+                await message.answer(piece)
         else:
             await message.answer(jobstate.format_view(view))
 
