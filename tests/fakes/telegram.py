@@ -1501,33 +1501,25 @@ class FakeTelegram:
     async def _edit_message_text(
         self, params: JsonDict, files: dict[str, UploadedFile]
     ) -> JsonDict:
-        message = self._target_message(params)
-        if message.kind != "text":
-            raise _bad_request("there is no text in the message to edit")
-        raw = params.get("text")
-        raw_text = "" if raw is None else str(raw)
-        parse_mode = params.get("parse_mode")
-        text, entities = self._render(raw_text, parse_mode, params.get("entities"))
-        return self._apply_edit(
-            message,
-            text=text,
-            raw_text=raw_text,
-            parse_mode=parse_mode,
-            entities=entities,
-            markup=self._markup(params),
-        )
+        return self._edit_words(params, caption=False)
 
     async def _edit_message_caption(
         self, params: JsonDict, files: dict[str, UploadedFile]
     ) -> JsonDict:
+        return self._edit_words(params, caption=True)
+
+    def _edit_words(self, params: JsonDict, *, caption: bool) -> JsonDict:
+        """editMessageText and editMessageCaption: same rules, on text or on a file's caption."""
         message = self._target_message(params)
-        if message.kind == "text":
-            raise _bad_request("there is no caption in the message to edit")
-        raw = params.get("caption")
+        if (message.kind == "text") == caption:
+            what = "caption" if caption else "text"
+            raise _bad_request(f"there is no {what} in the message to edit")
+        raw = params.get("caption" if caption else "text")
         raw_text = "" if raw is None else str(raw)
         parse_mode = params.get("parse_mode")
+        entities_key = "caption_entities" if caption else "entities"
         text, entities = self._render(
-            raw_text, parse_mode, params.get("caption_entities"), caption=True
+            raw_text, parse_mode, params.get(entities_key), caption=caption
         )
         return self._apply_edit(
             message,
