@@ -29,7 +29,7 @@ from pathlib import Path
 from core.text.morphology import DAWG_EXTENSION_AVAILABLE, MorphologyAnalyzer, shared_morph
 from core.text.tokenizer import TokenKind, tokenize
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "ru_taiga-ud-dev.conllu"
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "ru_taiga-ud-dev.conllu"
 _WORD_KINDS = (TokenKind.WORD, TokenKind.HASHTAG)
 
 

@@ -37,9 +37,9 @@ from core import storage
 from core.db import make_engine, make_sessionmaker, migrate
 from core.redis_server import RedisServer
 from core.vk.client import MAX_EXECUTE_CALLS, VkClient
-from core.vk.fake_api import FakeGroup, FakeVK, build_synthetic_wall, load_demo_groups
 from core.vk.ratelimit import RateLimiter
 from core.vk.wall import PAGE, THREAD_PREVIEW, Totals, WallParser
+from fakevk.api import FakeGroup, FakeVK, build_synthetic_wall, load_demo_groups
 
 TOKEN = "bench-token-0123456789"
 BATCHED_GROUP = 7001

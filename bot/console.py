@@ -124,7 +124,7 @@ async def private_services(demo: bool) -> AsyncIterator[None]:
         redis = RedisServer().start()
         os.environ["REDIS_URL"] = redis.url
     if demo or not os.environ.get("VK_TOKEN"):
-        from core.vk.fake_api import FakeVK, load_demo_groups
+        from fakevk.api import FakeVK, load_demo_groups
 
         fake_vk = FakeVK(load_demo_groups(), rps=float(os.environ.get("VK_RPS", "3")))
         os.environ["VK_API_URL"] = await fake_vk.start()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from core.i18n import _
+
 
 class JobAction(CallbackData, prefix="job"):
     action: str  # "refresh" or "abort"
@@ -16,11 +18,12 @@ def job_keyboard(job_id: str) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text="🔄 Refresh",
+                    text=_("🔄 Refresh"),
                     callback_data=JobAction(action="refresh", job_id=job_id).pack(),
                 ),
                 InlineKeyboardButton(
-                    text="⛔ Abort", callback_data=JobAction(action="abort", job_id=job_id).pack()
+                    text=_("⛔ Abort"),
+                    callback_data=JobAction(action="abort", job_id=job_id).pack(),
                 ),
             ]
         ]
@@ -29,4 +32,6 @@ def job_keyboard(job_id: str) -> InlineKeyboardMarkup:
 
 def job_card(title: str, job_id: str, state: str) -> str:
     """The progress message: what the job is, where it stands, how to ask about it."""
-    return f"{title}\nJob {job_id}: {state}\n/status {job_id}"
+    return _(
+        "{title}\nJob {job_id}: {state}\n/status {job_id}", title=title, job_id=job_id, state=state
+    )

@@ -1,8 +1,8 @@
-"""Generate ``core/demo/sample_wall.json``, the offline demo wall, from the UD Russian-Taiga corpus.
+"""Generate ``fakevk/sample_wall.json``, the offline demo wall, from the UD Russian-Taiga corpus.
 
 Usage::
 
-    python scripts/build_demo_wall.py            # (re)write core/demo/sample_wall.json
+    python scripts/build_demo_wall.py            # (re)write fakevk/sample_wall.json
     python scripts/build_demo_wall.py --check    # exit 1 if the shipped file is out of date
 
 Only the ``genre = social`` sentences (Instagram posts and comments) are used.  In the corpus a
@@ -31,17 +31,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # allow running from a plain checkout
     sys.path.insert(0, str(ROOT))
 
-from core.demo import (  # noqa: E402
+from fakevk.demo import (  # noqa: E402
     DEMO_GROUP_ID,
     DEMO_GROUP_NAME,
     DEMO_SCREEN_NAME,
     SAMPLE_WALL_FILE,
 )
-from core.vk.fake_wall import FakeComment, FakeGroup, FakePost, group_to_dict  # noqa: E402
+from fakevk.wall import FakeComment, FakeGroup, FakePost, group_to_dict  # noqa: E402
 
-CORPUS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS_DIR = Path(__file__).resolve().parents[1] / "tests" / "data"
 CORPUS_FILE = CORPUS_DIR / "ru_taiga-ud-dev.conllu"
-OUT_FILE = ROOT / "core" / "demo" / SAMPLE_WALL_FILE
+OUT_FILE = ROOT / "fakevk" / SAMPLE_WALL_FILE
 
 ATTRIBUTION = (
     "UD Russian-Taiga, CC BY-SA 4.0, Lyashevskaya et al.; Shavrina & Shapovalova, Taiga corpus"

@@ -16,8 +16,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from core.redis_server import RedisServer
-from core.vk.fake_api import FakeVK, load_demo_groups
-from core.vk.fake_wall import FakeGroup, build_synthetic_wall
+from fakevk.api import FakeVK, load_demo_groups
+from fakevk.wall import FakeGroup, build_synthetic_wall
 from tests.fakes import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from pathlib import Path
 from arq.connections import RedisSettings, create_pool
 
 from core.redis_server import RedisServer
-from core.vk.fake_api import FakeVK, load_demo_groups
+from fakevk.api import FakeVK, load_demo_groups
 from tests.conftest import (
     ADMIN_ID,
     ALLOWED_ID,

@@ -6,7 +6,7 @@ import asyncio
 import re
 from pathlib import Path
 
-from core.vk.fake_api import FakeVK
+from fakevk.api import FakeVK
 from tests.conftest import ADMIN_ID, FISHING_GROUP, count_comments, fishing_group, running
 from tests.fakes import FakeTelegram
 

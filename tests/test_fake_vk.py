@@ -1,4 +1,4 @@
-"""Tests of the fake VK API server itself (core.vk.fake_api) and of the demo wall it serves."""
+"""Tests of the fake VK API server itself (fakevk.api) and of the demo wall it serves."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ import requests
 import vk_api
 from vk_api.requests_pool import VkRequestsPool
 
-from core.demo import DEMO_GROUP_ID, DEMO_GROUP_NAME, DEMO_SCREEN_NAME, read_sample_wall
-from core.vk.fake_api import (
+from fakevk.api import (
     FakeComment,
     FakeGroup,
     FakePost,
@@ -27,9 +26,10 @@ from core.vk.fake_api import (
     load_demo_groups,
     parse_execute_code,
 )
+from fakevk.demo import DEMO_GROUP_ID, DEMO_GROUP_NAME, DEMO_SCREEN_NAME, read_sample_wall
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "ru_taiga-ud-dev.conllu"
+CORPUS = ROOT / "tests" / "data" / "ru_taiga-ud-dev.conllu"
 GID = 501
 OWNER = -GID
 TEXTS = ["первый", "второй", "третий", "четвёртый"]
@@ -468,7 +468,7 @@ async def test_big_synthetic_wall_pages_fast(session: aiohttp.ClientSession) -> 
 def test_demo_wall_shape() -> None:
     data = read_sample_wall()
     assert "CC BY-SA 4.0" in data["attribution"] and "Taiga" in data["attribution"]
-    assert (ROOT / "core" / "demo" / "sample_wall.json").stat().st_size < 300_000
+    assert (ROOT / "fakevk" / "sample_wall.json").stat().st_size < 300_000
     (group,) = load_demo_groups()
     assert (group.id, group.screen_name, group.name) == (
         DEMO_GROUP_ID,
@@ -492,7 +492,7 @@ def test_demo_wall_shape() -> None:
 
 
 def test_demo_wall_is_up_to_date() -> None:
-    assert CORPUS.exists(), f"the shared corpus is missing: {CORPUS}"
+    assert CORPUS.exists(), f"the corpus is missing: {CORPUS}"
     spec = importlib.util.spec_from_file_location(
         "build_demo_wall", ROOT / "scripts" / "build_demo_wall.py"
     )
@@ -504,7 +504,7 @@ def test_demo_wall_is_up_to_date() -> None:
         spec.loader.exec_module(module)
     finally:
         del sys.modules[spec.name]
-    shipped = (ROOT / "core" / "demo" / "sample_wall.json").read_text(encoding="utf-8")
+    shipped = (ROOT / "fakevk" / "sample_wall.json").read_text(encoding="utf-8")
     assert module.render(module.build_payload(CORPUS)) == shipped
 
 

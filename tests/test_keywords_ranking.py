@@ -17,7 +17,7 @@ from core.text.keywords import (
 )
 from core.text.morphology import MorphologyAnalyzer
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "ru_taiga-ud-dev.conllu"
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "ru_taiga-ud-dev.conllu"
 
 # Comments under a fishing community's posts.
 FISHING = [

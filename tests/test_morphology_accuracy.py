@@ -1,7 +1,7 @@
 """Lemmatisation accuracy on the social-media part of UD Russian-Taiga, plus the analyser's
 behaviour on the cases its rules are for, and the CLI that prints it.
 
-The corpus is read from ``../shared/corpus/`` beside the project; a missing corpus fails the
+The corpus is read from ``tests/data/`` (CC BY-SA 4.0, see its README); a missing corpus fails the
 test (it must not pass silently by skipping).
 """
 
@@ -18,7 +18,7 @@ from core.text.cli import run_analyze
 from core.text.morphology import DAWG_EXTENSION_AVAILABLE, MorphologyAnalyzer, shared_morph
 from core.text.tokenizer import tokenize
 
-CORPUS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS_DIR = Path(__file__).resolve().parents[1] / "tests" / "data"
 CORPUS = CORPUS_DIR / "ru_taiga-ud-dev.conllu"
 # Sources whose sentences are social media when a sentence carries no genre comment.
 SOCIAL_SOURCES = ("instagram", "vk", "youtube", "social", "twitter", "facebook", "telegram")
@@ -98,7 +98,7 @@ def social() -> list[Sentence]:
     if not CORPUS.is_file():
         pytest.fail(
             f"UD Russian-Taiga corpus not found at {CORPUS}: the accuracy test needs "
-            "shared/corpus/ru_taiga-ud-dev.conllu beside the project checkout"
+            "tests/data/ru_taiga-ud-dev.conllu in the checkout"
         )
     sentences = [s for s in read_conllu(CORPUS) if s.genre == "social"]
     assert len(sentences) > 500, "expected the ~589 social-media sentences of the dev split"

@@ -25,9 +25,9 @@ from core.db import make_engine, make_sessionmaker, migrate
 from core.models import Comment, Post
 from core.vk.client import VkClient
 from core.vk.errors import VkError
-from core.vk.fake_api import FakeApiError, FakeGroup, FakeVK, build_synthetic_wall
 from core.vk.ratelimit import RateLimiter
 from core.vk.wall import Totals, WallParser
+from fakevk.api import FakeApiError, FakeGroup, FakeVK, build_synthetic_wall
 
 TOKEN = "parser-test-token-0123456789"
 GID = 601

@@ -9,6 +9,8 @@ from aiogram.types import ErrorEvent
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.i18n import _
+
 log = logging.getLogger(__name__)
 
 
@@ -20,11 +22,11 @@ def create_router() -> Router:
         """Tell the user what kind of trouble it is; the details go to the log."""
         error = event.exception
         if isinstance(error, (RedisError, ConnectionError, OSError)):
-            text = "⚠️ The job queue (Redis) is unreachable right now. Try again in a minute."
+            text = _("⚠️ The job queue (Redis) is unreachable right now. Try again in a minute.")
         elif isinstance(error, SQLAlchemyError):
-            text = "⚠️ The database is unreachable right now. Try again in a minute."
+            text = _("⚠️ The database is unreachable right now. Try again in a minute.")
         else:
-            text = "⚠️ Something went wrong on our side; it is logged. Try again later."
+            text = _("⚠️ Something went wrong on our side; it is logged. Try again later.")
         log.error("update failed: %s: %s", type(error).__name__, error)
         update = event.update
         if update.message is not None:

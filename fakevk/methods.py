@@ -1,9 +1,9 @@
-"""The plain VK methods :class:`core.vk.fake_api.FakeVK` serves, over :class:`FakeWalls`.
+"""The plain VK methods :class:`fakevk.api.FakeVK` serves, over :class:`FakeWalls`.
 
 ``groups.getById``, ``utils.resolveScreenName``, ``wall.get`` and ``wall.getComments``, with
 VK's parameter checks, access errors and object shapes.  Each handler takes the walls and the
 call's parameters as form strings and returns the ``response`` value or raises
-:class:`FakeApiError`; ``execute`` is in :mod:`core.vk.fake_execute`.
+:class:`FakeApiError`; ``execute`` is in :mod:`fakevk.execute`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from core.vk.fake_index import FakeWalls, GroupIndex, PostIndex
-from core.vk.fake_wall import FakeComment, FakeGroup, FakePost
+from fakevk.index import FakeWalls, GroupIndex, PostIndex
+from fakevk.wall import FakeComment, FakeGroup, FakePost
 
 MAX_PAGE = 100  # VK clamps wall.get / wall.getComments count to 100
 MAX_THREAD_ITEMS = 10  # wall.getComments thread_items_count upper bound

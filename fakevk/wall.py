@@ -1,6 +1,6 @@
 """Data model of the fake VK wall, deterministic wall builders and the demo-wall loader.
 
-The HTTP server in :mod:`core.vk.fake_api` serves these objects; this module only knows about
+The HTTP server in :mod:`fakevk.api` serves these objects; this module only knows about
 walls, posts and comments, so builders and the demo JSON can be used without aiohttp.
 
 Conventions (mirroring VK):
@@ -177,7 +177,7 @@ def _comment_from_dict(data: dict[str, Any]) -> FakeComment:
 
 
 def group_to_dict(group: FakeGroup) -> dict[str, Any]:
-    """Serialise a group to the JSON-ready shape used by ``core/demo/sample_wall.json``."""
+    """Serialise a group to the JSON-ready shape used by ``fakevk/sample_wall.json``."""
     return {
         "id": group.id,
         "screen_name": group.screen_name,
@@ -247,14 +247,14 @@ def shift_dates(groups: list[FakeGroup], delta: int) -> None:
 
 
 def load_demo_groups(*, now: int | None = None) -> list[FakeGroup]:
-    """Load the offline demo wall shipped as ``core/demo/sample_wall.json``.
+    """Load the offline demo wall shipped as ``fakevk/sample_wall.json``.
 
     The file has fixed dates (reproducible builds).  Pass ``now`` (a unix time) to shift all
     dates so the newest item lands at ``now`` -- a demo that filters by "last N days" then has
     data to show whenever it is run.
     """
     # Imported here so that building synthetic walls never touches package data.
-    from core.demo import read_sample_wall
+    from fakevk.demo import read_sample_wall
 
     groups = [group_from_dict(g) for g in read_sample_wall()["groups"]]
     if now is not None:

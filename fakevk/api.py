@@ -12,7 +12,7 @@ Supported methods: ``groups.getById``, ``utils.resolveScreenName``, ``wall.get``
 bisect for ``start_comment_id``), so one request costs O(page), not O(wall): benchmarks run
 walls of 2,000 posts x 120 comments.
 
-Run ``python -m core.vk.fake_api --demo --port 8081`` to play with the demo wall by hand.
+Run ``python -m fakevk.api --demo --port 8081`` to play with the demo wall by hand.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from typing import Any
 
 from aiohttp import web
 
-from core.vk.fake_execute import parse_execute_code, run_execute
-from core.vk.fake_index import FakeWalls
-from core.vk.fake_methods import METHODS, FakeApiError, Params, dumps
-from core.vk.fake_wall import (
+from fakevk.execute import parse_execute_code, run_execute
+from fakevk.index import FakeWalls
+from fakevk.methods import METHODS, FakeApiError, Params, dumps
+from fakevk.wall import (
     FakeComment,
     FakeGroup,
     FakePost,
@@ -108,7 +108,7 @@ class FakeVK(FakeWalls):
 
     The wall objects passed in are indexed, not copied; change them only through
     :meth:`add_comment`, :meth:`delete_comment` and :meth:`add_post` while serving (they,
-    :meth:`all_comment_keys` and the index come from :class:`~core.vk.fake_index.FakeWalls`).
+    :meth:`all_comment_keys` and the index come from :class:`~fakevk.index.FakeWalls`).
     """
 
     def __init__(
@@ -324,8 +324,8 @@ async def _serve(vk: FakeVK, group: FakeGroup, host: str, port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m core.vk.fake_api [--demo | --synthetic POSTS COMMENTS] [--port N]``."""
-    parser = argparse.ArgumentParser(prog="python -m core.vk.fake_api", description=__doc__)
+    """``python -m fakevk.api [--demo | --synthetic POSTS COMMENTS] [--port N]``."""
+    parser = argparse.ArgumentParser(prog="python -m fakevk.api", description=__doc__)
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--demo", action="store_true", help="serve the demo wall (default)")
     source.add_argument(

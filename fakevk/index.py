@@ -1,4 +1,4 @@
-"""The walls :class:`core.vk.fake_api.FakeVK` serves, indexed so one request costs O(page).
+"""The walls :class:`fakevk.api.FakeVK` serves, indexed so one request costs O(page).
 
 :class:`FakeWalls` owns the lookup tables and the only supported ways to change a wall while it
 is being served (:meth:`FakeWalls.add_comment`, :meth:`FakeWalls.delete_comment`,
@@ -11,7 +11,7 @@ import re
 import time
 from bisect import bisect_left
 
-from core.vk.fake_wall import FakeComment, FakeGroup, FakePost
+from fakevk.wall import FakeComment, FakeGroup, FakePost
 
 _NUMERIC_ALIAS_RE = re.compile(r"(?:club|public|event)(\d+)")
 

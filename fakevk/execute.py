@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from core.vk.fake_methods import FakeApiError, Params, dumps, invalid_param
+from fakevk.methods import FakeApiError, Params, dumps, invalid_param
 
 _DECODER = json.JSONDecoder()
 _RETURN_RE = re.compile(r"\s*return\s*")
