@@ -17,7 +17,7 @@ from importlib import resources
 from sqlalchemy import and_, select, tuple_, update
 
 from core.models import Comment
-from core.storage import Sessions, utcnow
+from core.storage import Sessions, mark_days_changed, utcnow
 from core.text.keywords import Keyword, document_terms, rank_keywords, term_counts
 from core.text.morphology import MorphologyAnalyzer
 
@@ -78,7 +78,13 @@ async def analyse_comments(sessions: Sessions, keys: Sequence[CommentKey]) -> di
     async with sessions() as session:
         rows = (
             await session.execute(
-                select(Comment.owner_id, Comment.post_id, Comment.comment_id, Comment.text).where(
+                select(
+                    Comment.owner_id,
+                    Comment.post_id,
+                    Comment.comment_id,
+                    Comment.text,
+                    Comment.local_day,
+                ).where(
                     tuple_(Comment.owner_id, Comment.post_id, Comment.comment_id).in_(keys),
                     Comment.terms.is_(None),
                 )
@@ -101,6 +107,9 @@ async def analyse_comments(sessions: Sessions, keys: Sequence[CommentKey]) -> di
     # Analysis is deterministic, so a comment analysed twice at once gets the same terms twice.
     async with sessions.begin() as session:
         await session.execute(update(Comment), values)
+        # Their days' keyword counts changed: update_statistics recounts them.
+        days = {(row.owner_id, row.local_day) for row in rows if row.local_day is not None}
+        await mark_days_changed(session, days)
     tokens = sum(len(t.split()) for t in encoded)
     return {"comments_analyzed": len(rows), "tokens": tokens}
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.groups import normalize_group
+from core.reports.describe import describe_report, describe_stats, describe_update
 
 # A community as people write it, stored in its normal form ("12345" or a screen name).
 GroupRef = Annotated[str, AfterValidator(normalize_group)]
@@ -65,6 +66,24 @@ class ChunkArgs(JobArgs):
 
     owner_id: int
     keys: list[tuple[int, int]] = Field(min_length=1)
+
+
+class ReportArgs(JobArgs):
+    group: GroupRef | None = Field(None, description="the community; none: all of them")
+    days: int = Field(30, ge=1, le=3650, description="the last N days")
+
+
+class StatsArgs(JobArgs):
+    group: GroupRef | None = Field(None, description="the community; none: all of them")
+
+
+class StatisticsArgs(JobArgs):
+    """From a chat, a parse or a schedule: by default only days changed since the last run."""
+
+    group: GroupRef | None = Field(None, description="the community; none: all of them")
+    days: int | None = Field(
+        None, ge=1, le=3650, description="also recount every day of the last N days"
+    )
 
 
 class NotificationArgs(JobArgs):
@@ -190,6 +209,36 @@ CATALOG: dict[str, JobSpec] = {
             admin_only=True,
             notify=False,
             timeout=1800,
+        ),
+        JobSpec(
+            name="generate_report",
+            args=ReportArgs,
+            title="Report: chart, summary and spreadsheet",
+            describe=describe_report,
+            command="report",
+            usage="/report [group] [days]",
+            card=False,
+            timeout=3600,
+        ),
+        JobSpec(
+            name="show_statistics",
+            args=StatsArgs,
+            title="Statistics of stored comments",
+            describe=describe_stats,
+            command="stats",
+            usage="/stats [group]",
+            card=False,
+            timeout=600,
+        ),
+        JobSpec(
+            name="update_statistics",
+            args=StatisticsArgs,
+            title="Recount daily statistics",
+            describe=describe_update,
+            admin_only=True,
+            dedupe=lambda args: f"statistics:{args.group or '*'}:{args.days or 0}",
+            notify=False,
+            timeout=3600,
         ),
         JobSpec(
             name="send_notification",

@@ -1,11 +1,24 @@
-"""Database tables: VK groups, posts, comments, and the audit trail of jobs."""
+"""Database tables: VK groups, posts, comments, their authors, daily statistics, and the audit
+trail of jobs."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import datetime as dt
+from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -56,6 +69,63 @@ class Comment(Base):
     # (see core.text.keywords.document_terms); NULL until analysed.
     terms: Mapped[str | None] = mapped_column(Text)
     analyzed_at: Mapped[datetime | None]
+    # VK's like count when last read; NULL for rows stored before likes were asked for.
+    likes: Mapped[int | None] = mapped_column(Integer)
+    # The comment's day and hour in TIMEZONE, computed at insert (SQLite has no zone rules),
+    # so both databases group by the same local day; recomputed when TIMEZONE changes.
+    local_day: Mapped[dt.date | None] = mapped_column(Date)  # `date` is a column here
+    local_hour: Mapped[int | None] = mapped_column(SmallInteger)
+
+    __table_args__ = (Index("ix_vk_comments_owner_day", "owner_id", "local_day", "from_id"),)
+
+
+class Author(Base):
+    """A comment author as VK's `extended=1` answers name them: a user (positive id) or a
+    community (negative id, as in a comment's from_id)."""
+
+    __tablename__ = "vk_authors"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(512), default="")
+    screen_name: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[datetime]
+
+
+class DailyStats(Base):
+    """One community's comments on one local day, so /stats and reports read a small table."""
+
+    __tablename__ = "stats_daily"
+
+    owner_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    comments: Mapped[int] = mapped_column(Integer, default=0)  # readable, as the parse counts
+    authors: Mapped[int] = mapped_column(Integer, default=0)
+    replies: Mapped[int] = mapped_column(Integer, default=0)
+    likes: Mapped[int] = mapped_column(Integer, default=0)
+    hours: Mapped[list[int]] = mapped_column(JSON, default=list)  # comments per local hour
+    top_authors: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[from_id, comments]]
+    top_terms: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[term, comments]]
+    analyzed: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
+class StatsDirtyDay(Base):
+    """A community's day whose comments changed since its statistics were computed."""
+
+    __tablename__ = "stats_dirty_days"
+
+    owner_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    changed_at: Mapped[datetime]
+
+
+class AppState(Base):
+    """Small facts the product must remember about itself, e.g. the zone local days use."""
+
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
 
 
 class JobAudit(Base):

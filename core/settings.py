@@ -6,6 +6,7 @@ import sys
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -56,6 +57,10 @@ class Settings(BaseSettings):
     analysis_chunk_size: int = Field(1000, ge=10, le=100_000)
     parse_lookback_days: int = Field(30, ge=0, le=3650)
     log_level: str = "INFO"
+    # Reports count days and hours in this zone (and the scheduler will run in it).
+    timezone: str = "Europe/Moscow"
+    # Telegram's upload limit for bots; bigger report files are zipped, then split.
+    upload_limit_bytes: int = Field(50 * 1024 * 1024, ge=1024)
 
     @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
@@ -68,6 +73,19 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("expected integer ids separated by commas") from None
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected a time zone name such as Europe/Moscow or UTC") from None
+        return value
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @field_validator("log_level")
     @classmethod

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import upsert
-from core.models import Comment, Group, JobAudit, Post
+from core.models import Author, Comment, Group, JobAudit, Post, StatsDirtyDay
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -149,14 +149,50 @@ async def mark_posts_parsed(sessions: Sessions, owner_id: int, counts: dict[int,
 
 
 async def save_comments(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> None:
-    """Upsert comments; `first_job_id` keeps the job that stored each one first."""
+    """Upsert comments; `first_job_id` keeps the job that stored each one first.
+
+    The days they fall on are marked for `update_statistics` in the same transaction, so no
+    change is stored without its day being recounted.
+    """
+    if not rows:
+        return
+    extra = [name for name in ("likes", "local_day", "local_hour") if name in rows[0]]
     async with sessions.begin() as session:
         await upsert(
             session,
             Comment.__table__,  # type: ignore[arg-type]
             rows,
             keys=["owner_id", "post_id", "comment_id"],
-            update=["text", "deleted", "from_id", "parent_id"],
+            update=["text", "deleted", "from_id", "parent_id", *extra],
+        )
+        days = {(row["owner_id"], row["local_day"]) for row in rows if row.get("local_day")}
+        await mark_days_changed(session, days)
+
+
+async def mark_days_changed(session: AsyncSession, days: Iterable[tuple[int, date]]) -> None:
+    """Note (owner_id, local day) pairs whose statistics must be recounted."""
+    now = utcnow()
+    await upsert(
+        session,
+        StatsDirtyDay.__table__,  # type: ignore[arg-type]
+        [{"owner_id": owner, "day": day, "changed_at": now} for owner, day in sorted(days)],
+        keys=["owner_id", "day"],
+        update=["changed_at"],
+    )
+
+
+async def save_authors(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> None:
+    """Upsert comment authors (VK users and communities) with their current names."""
+    if not rows:
+        return
+    now = utcnow()
+    async with sessions.begin() as session:
+        await upsert(
+            session,
+            Author.__table__,  # type: ignore[arg-type]
+            [{**row, "updated_at": now} for row in rows],
+            keys=["id"],
+            update=["name", "screen_name", "updated_at"],
         )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from fakevk.index import FakeWalls, GroupIndex, PostIndex
+from fakevk.people import profile
 from fakevk.wall import FakeComment, FakeGroup, FakePost
 
 MAX_PAGE = 100  # VK clamps wall.get / wall.getComments count to 100
@@ -200,8 +201,10 @@ def _wall_get_comments(walls: FakeWalls, params: Params) -> Any:
     # Positions in the requested order map to list indexes without copying the list.
     indexes = range(total - 1 - start, total - 1 - stop, -1) if desc else range(start, stop)
 
+    likes = params.get("need_likes") == "1"
     items = [
-        _comment_object(pi, listing[i], owner_id, preview, root, thread_items) for i in indexes
+        _comment_object(pi, listing[i], owner_id, preview, root, thread_items, likes)
+        for i in indexes
     ]
     result: dict[str, Any] = {
         "count": total,
@@ -214,9 +217,21 @@ def _wall_get_comments(walls: FakeWalls, params: Params) -> Any:
     if params.get("start_comment_id", "").strip():
         result["real_offset"] = start
     if params.get("extended") == "1":
-        result["profiles"] = []
-        result["groups"] = [_group_object(gi.group)]
+        result.update(_authors_of(items, gi.group))
     return result
+
+
+def _authors_of(items: list[dict[str, Any]], group: FakeGroup) -> dict[str, Any]:
+    """`profiles` and `groups` of an extended answer: every author of the items (replies in
+    threads too), and the community itself."""
+    authors: set[int] = set()
+    for item in items:
+        authors.add(int(item.get("from_id", 0)))
+        authors.update(int(r.get("from_id", 0)) for r in item.get("thread", {}).get("items", []))
+    return {
+        "profiles": [profile(user) for user in sorted(a for a in authors if a > 0)],
+        "groups": [_group_object(group)],
+    }
 
 
 def _comment_object(
@@ -226,10 +241,11 @@ def _comment_object(
     preview: int,
     root: FakeComment | None,
     thread_items: int,
+    likes: bool = False,
 ) -> dict[str, Any]:
     """One comment as VK renders it.  ``root`` is set for replies (they get
     ``parents_stack``/``reply_to_*``); top-level comments get a ``thread`` showing their
-    first ``thread_items`` replies."""
+    first ``thread_items`` replies; ``likes`` (``need_likes=1``) adds the like count."""
     obj: dict[str, Any] = {"id": comment.id}
     if comment.deleted:
         obj.update(deleted=True, from_id=0, date=comment.date, text="")
@@ -237,6 +253,8 @@ def _comment_object(
         text = comment.text[:preview] if preview else comment.text
         obj.update(from_id=comment.from_id, date=comment.date, text=text)
     obj.update(post_id=pi.post.id, owner_id=owner_id)
+    if likes and not comment.deleted:
+        obj["likes"] = {"count": comment.likes, "user_likes": 0, "can_like": 1}
     if root is not None:
         obj["parents_stack"] = [root.id]
         answered_id = root.id if comment.reply_to is None else comment.reply_to
@@ -248,7 +266,7 @@ def _comment_object(
         obj["thread"] = {
             "count": len(comment.replies),
             "items": [
-                _comment_object(pi, r, owner_id, preview, comment, 0)
+                _comment_object(pi, r, owner_id, preview, comment, 0, likes)
                 for r in comment.replies[:thread_items]
             ],
             "can_post": True,

@@ -40,6 +40,7 @@ class FakeComment:
     text: str
     deleted: bool = False
     replies: list[FakeComment] = field(default_factory=list)
+    likes: int = 0
     # Only for replies: the comment this one answers (the root or another reply of the same
     # thread).  None means "the root", which is what most replies answer.
     reply_to: int | None = None
@@ -131,6 +132,8 @@ def build_synthetic_wall(
                 date=post_date + 60 * (k + 1) + rng.randrange(60),
                 text="" if deleted else texts[rng.randrange(len(texts))],
                 deleted=deleted,
+                # From the id, not the generator, so walls built before likes stay the same.
+                likes=0 if deleted else next_id * 7 % 11,
             )
             next_id += 1
             is_reply = replies_every > 0 and (k + 1) % replies_every == 0 and post.comments
@@ -159,6 +162,8 @@ def _comment_to_dict(comment: FakeComment) -> dict[str, Any]:
         data["deleted"] = True
     if comment.reply_to is not None:
         data["reply_to"] = comment.reply_to
+    if comment.likes:
+        data["likes"] = comment.likes
     if comment.replies:
         data["replies"] = [_comment_to_dict(r) for r in comment.replies]
     return data
@@ -173,6 +178,7 @@ def _comment_from_dict(data: dict[str, Any]) -> FakeComment:
         deleted=bool(data.get("deleted", False)),
         replies=[_comment_from_dict(r) for r in data.get("replies", [])],
         reply_to=None if data.get("reply_to") is None else int(data["reply_to"]),
+        likes=int(data.get("likes", 0)),
     )
 
 

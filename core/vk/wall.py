@@ -15,6 +15,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import UTC, tzinfo
 from typing import Any
 
 from redis.asyncio import Redis
@@ -30,6 +31,7 @@ from core.vk.wall_items import (
     Task,
     Totals,
     WallPage,
+    author_rows,
     comment_row,
     post_row,
 )
@@ -63,6 +65,7 @@ class WallParser:
         limit: int,
         days: int | None = None,
         lookback_days: int = 30,
+        zone: tzinfo = UTC,
         parallel: int = 3,
         on_progress: ProgressCallback | None = None,
     ) -> None:
@@ -77,6 +80,8 @@ class WallParser:
         self.recent_since = time.time() - lookback_days * 86400
         self._vk_counts: dict[int, int] = {}
         self.parallel = parallel
+        self.zone = zone  # comments' local day and hour are counted in it
+        self._authors: dict[int, dict[str, Any]] = {}
         self.on_progress = on_progress
         self.totals = Totals()
         self.done_posts: set[int] = set()
@@ -235,13 +240,15 @@ class WallParser:
     def _collect(self, task: Task, result: dict[str, Any], state: PostState) -> list[Task]:
         items: list[dict[str, Any]] = result.get("items", [])
         follow: list[Task] = []
+        self._authors.update((row["id"], row) for row in author_rows(result))
         for item in items:
             parent = task.thread_of
-            state.comments[int(item["id"])] = comment_row(self.owner_id, task.post_id, item, parent)
+            row = comment_row(self.owner_id, task.post_id, item, parent, self.zone)
+            state.comments[int(item["id"])] = row
             thread = item.get("thread") or {}
             replies: list[dict[str, Any]] = thread.get("items", [])
             for reply in replies:
-                row = comment_row(self.owner_id, task.post_id, reply, int(item["id"]))
+                row = comment_row(self.owner_id, task.post_id, reply, int(item["id"]), self.zone)
                 state.comments[int(reply["id"])] = row
             if task.thread_of is None and int(thread.get("count", 0)) > len(replies):
                 follow.append(Task(task.post_id, thread_of=int(item["id"])))
@@ -270,6 +277,8 @@ class WallParser:
             self.done_posts.add(post_id)
         # Modest statements: building a big one holds the event loop long enough to make the
         # requests in flight miss their turn at the shared pace.
+        authors, self._authors = list(self._authors.values()), {}
+        await storage.save_authors(self.sessions, authors)
         for start in range(0, len(batch), SAVE_CHUNK):
             await storage.save_comments(self.sessions, batch[start : start + SAVE_CHUNK])
         await storage.mark_posts_parsed(self.sessions, self.owner_id, complete)

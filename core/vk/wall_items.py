@@ -5,9 +5,10 @@ per post while reading, its totals, and the database rows it makes of VK's posts
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from core.reports.localtime import local_time
 from core.vk.client import Call
 
 PAGE = 100
@@ -29,6 +30,9 @@ class Task:
             "count": PAGE,
             "sort": "asc",
             "preview_length": 0,
+            # Authors' names and likes come in the same answer: no extra request.
+            "extended": 1,
+            "need_likes": 1,
         }
         if self.thread_of is None:
             params["thread_items_count"] = THREAD_PREVIEW
@@ -82,16 +86,43 @@ def post_row(owner_id: int, post: dict[str, Any]) -> dict[str, Any]:
 
 
 def comment_row(
-    owner_id: int, post_id: int, item: dict[str, Any], parent: int | None
+    owner_id: int, post_id: int, item: dict[str, Any], parent: int | None, zone: tzinfo
 ) -> dict[str, Any]:
     deleted = bool(item.get("deleted"))
+    moment = datetime.fromtimestamp(int(item.get("date") or 0), UTC)
+    local_day, local_hour = local_time(moment, zone)
     return {
         "owner_id": owner_id,
         "post_id": post_id,
         "comment_id": int(item["id"]),
         "parent_id": parent,
         "from_id": int(item.get("from_id") or 0),
-        "date": datetime.fromtimestamp(int(item.get("date") or 0), UTC),
+        "date": moment,
         "text": "" if deleted else str(item.get("text") or ""),
         "deleted": deleted,
+        "likes": int((item.get("likes") or {}).get("count", 0)),
+        "local_day": local_day,
+        "local_hour": local_hour,
     }
+
+
+def author_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `profiles` and `groups` of an `extended=1` answer as authors, keyed as from_id is
+    (users positive, communities negative)."""
+    rows = [
+        {
+            "id": int(profile["id"]),
+            "name": f"{profile.get('first_name', '')} {profile.get('last_name', '')}".strip(),
+            "screen_name": str(profile.get("screen_name") or ""),
+        }
+        for profile in result.get("profiles") or []
+    ]
+    rows += [
+        {
+            "id": -int(group["id"]),
+            "name": str(group.get("name") or ""),
+            "screen_name": str(group.get("screen_name") or ""),
+        }
+        for group in result.get("groups") or []
+    ]
+    return rows

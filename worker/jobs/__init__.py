@@ -8,12 +8,16 @@ from worker.jobs.analysis import (
 )
 from worker.jobs.notify import send_notification
 from worker.jobs.parse import parse_vk_comments
+from worker.jobs.reports import generate_report, show_statistics, update_statistics
 
 __all__ = [
     "analyze_comment_chunk",
     "analyze_text_morphology",
     "extract_keywords",
+    "generate_report",
     "parse_vk_comments",
     "process_batch_comments",
     "send_notification",
+    "show_statistics",
+    "update_statistics",
 ]

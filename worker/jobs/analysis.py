@@ -15,6 +15,7 @@ from core.catalog import AnalyzeTextArgs, BatchArgs, ChunkArgs, KeywordsArgs
 from core.jobstate import JobFailed
 from core.models import Group
 from core.settings import Settings
+from worker.jobs.statistics import recount_statistics
 from worker.progress import ProgressReporter
 
 
@@ -57,6 +58,8 @@ async def process_batch_comments(ctx: dict[str, Any], args: BatchArgs) -> dict[s
             await report({"done": number, "total": len(chunks), "comments": len(chunk)})
     else:
         _add(totals, await run_chunks(ctx, -group.id, chunks, report))
+    if totals["comments_analyzed"]:
+        await recount_statistics(ctx, group.id)
     return {
         **totals,
         "group_id": group.id,

@@ -17,6 +17,7 @@ from core.vk.client import VkClient
 from core.vk.errors import VkError
 from core.vk.ratelimit import RateLimiter
 from core.vk.wall import WallParser
+from worker.jobs.statistics import recount_statistics
 from worker.progress import ProgressReporter
 
 
@@ -62,6 +63,7 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
             limit=limit,
             days=args.days,
             lookback_days=settings.parse_lookback_days,
+            zone=settings.zone,
             on_progress=ProgressReporter(ctx, "parse_vk_comments"),
         )
         stopped_reason = None
@@ -80,6 +82,7 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
     await storage.mark_group_parsed(ctx["sessions"], group_id)
     await parser.clear_checkpoint()
     await release_group(ctx, group_id)
+    await recount_statistics(ctx, group_id)
     analysis_job = None
     if settings.auto_analyze and totals.comments_saved:
         queue = JobQueue(ctx["redis"], ctx["sessions"], settings)

@@ -1,0 +1,1 @@
+"""Reports and statistics: daily aggregates, period summaries, charts and spreadsheet exports."""
