@@ -48,10 +48,14 @@ def report_group(zone: tzinfo = ZONE, today: date | None = None) -> FakeGroup:
     ids: Iterator[int] = itertools.count(1)
 
     def at(days_ago: int, hour: int) -> int:
-        return int(datetime.combine(day - timedelta(days=days_ago), time(hour, 5), zone).timestamp())
+        return int(
+            datetime.combine(day - timedelta(days=days_ago), time(hour, 5), zone).timestamp()
+        )
 
     def comment(author: int, days_ago: int, hour: int, likes: int = 0, **extra: Any) -> FakeComment:
-        return FakeComment(next(ids), author, at(days_ago, hour), f"текст {author}", likes=likes, **extra)
+        return FakeComment(
+            next(ids), author, at(days_ago, hour), f"текст {author}", likes=likes, **extra
+        )
 
     def post(days_ago: int, text: str) -> FakePost:
         return FakePost(next(ids), at(days_ago, 8), text, [])
@@ -83,8 +87,14 @@ def stored_rows(group: FakeGroup, zone: tzinfo) -> tuple[list[dict[str, Any]], .
         posts.append(post_row(owner, {"id": post.id, "date": post.date, "text": post.text}))
         for top in post.comments:
             for item, parent in [(top, None), *((reply, top.id) for reply in top.replies)]:
-                vk = {"id": item.id, "from_id": item.from_id, "date": item.date,
-                      "text": item.text, "deleted": item.deleted, "likes": {"count": item.likes}}  # fmt: skip
+                vk = {
+                    "id": item.id,
+                    "from_id": item.from_id,
+                    "date": item.date,
+                    "text": item.text,
+                    "deleted": item.deleted,
+                    "likes": {"count": item.likes},
+                }
                 comments.append(comment_row(owner, post.id, vk, parent, zone))
                 if item.from_id > 0:
                     authors += author_rows({"profiles": [profile(item.from_id)]})
