@@ -39,7 +39,8 @@ STYLE: dict[Any, Any] = {
 def render(summary: Summary) -> bytes:
     """The chart as PNG bytes. CPU-bound: call it from a thread."""
     with plt.rc_context(STYLE):
-        figure = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
+        figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
+        figure.subplots_adjust(left=0.07, right=0.98, top=0.9, bottom=0.07, hspace=0.35)
         days_axes, hours_axes = figure.subplots(2, 1, height_ratios=(3, 2))
         figure.suptitle(title(summary), fontsize=20)
         _per_day(days_axes, summary)

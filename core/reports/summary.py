@@ -28,7 +28,9 @@ class Limits:
     keywords: int = 10
 
 
-SECTION_LIMITS = Limits(posts=3, authors=5, keywords=5)
+# Keywords are ranked against the other communities, so a report of all of them (one
+# section each) leaves them to /report <group>.
+SECTION_LIMITS = Limits(posts=3, authors=5, keywords=0)
 
 
 @dataclass(frozen=True)
@@ -149,16 +151,27 @@ async def summarize(
         summary.authors = int(await session.scalar(distinct) or 0)
         summary.top_posts = await _top_posts(session, where, limits.posts)
         summary.top_authors = await _top_authors(session, where, limits.authors)
-        if owner_id is None:
-            return summary  # keywords are typical of one community, so only sections have them
-        query = select(Comment.terms).where(where, Comment.terms.is_not(None))
-        docs = [decode_terms(text or "") for text in await session.scalars(query)]
-    summary.analyzed = len(docs)
-    if docs:
-        background = await background_counts(sessions, owner_id)
-        ranked = rank_keywords(docs, background, limits.keywords)
-        summary.keywords = [(keyword.term, keyword.count) for keyword in ranked]
+    if owner_id is not None and limits.keywords:
+        # Keywords are typical of one community, so only a community's summary has them.
+        summary.analyzed, summary.keywords = await period_keywords(
+            sessions, owner_id, first, last, limits.keywords
+        )
     return summary
+
+
+async def period_keywords(
+    sessions: Sessions, owner_id: int, first: date, last: date, top_n: int
+) -> tuple[int, list[tuple[str, int]]]:
+    """The period's keywords ranked as /keywords ranks them, from the stored analysis; and
+    how many analysed comments they came from."""
+    query = select(Comment.terms).where(_where(owner_id, first, last), Comment.terms.is_not(None))
+    async with sessions() as session:
+        docs = [decode_terms(text or "") for text in await session.scalars(query)]
+    if not docs:
+        return 0, []
+    background = await background_counts(sessions, owner_id)
+    ranked = rank_keywords(docs, background, top_n)
+    return len(docs), [(keyword.term, keyword.count) for keyword in ranked]
 
 
 async def _top_posts(

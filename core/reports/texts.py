@@ -71,7 +71,7 @@ def figures(summary: Summary) -> list[str]:
     return lines
 
 
-def top_lists(summary: Summary) -> list[str]:
+def top_lists(summary: Summary, *, keywords: bool) -> list[str]:
     lines: list[str] = []
     if summary.top_posts:
         lines.append(_("Top posts by comments:"))
@@ -92,7 +92,7 @@ def top_lists(summary: Summary) -> list[str]:
             f"{number}. {term} ({count})"
             for number, (term, count) in enumerate(summary.keywords, 1)
         ]
-    elif summary.owner_id is not None:
+    elif keywords:
         lines.append(_("Keywords: none yet (no analysed comments in the period)."))
     return lines
 
@@ -101,12 +101,12 @@ def summary_text(summary: Summary) -> str:
     """The whole text summary; a report of all communities has one section each."""
     lines = [f"📊 {title(summary)}", *figures(summary)]
     if summary.owner_id is not None:
-        return "\n".join([*lines, "", *top_lists(summary)])
+        return "\n".join([*lines, "", *top_lists(summary, keywords=True)])
     lines.append(
         ngettext(
             "{n} community had comments.", "{n} communities had comments.", len(summary.sections)
         )
     )
     for section in summary.sections:
-        lines += ["", f"— {section.name} —", *figures(section), *top_lists(section)]
+        lines += ["", f"— {section.name} —", *figures(section), *top_lists(section, keywords=False)]
     return "\n".join(lines)

@@ -23,7 +23,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('local_day', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('local_hour', sa.SmallInteger(), nullable=True))
         batch_op.create_index(
-            'ix_vk_comments_owner_day', ['owner_id', 'local_day', 'from_id'], unique=False
+            'ix_vk_comments_readable_day',
+            ['owner_id', 'local_day', 'from_id', 'post_id'],
+            unique=False,
+            sqlite_where=sa.text('deleted IS 0'),
+            postgresql_where=sa.text('deleted IS false'),
         )
     op.create_table(
         'vk_authors',
@@ -69,7 +73,7 @@ def downgrade() -> None:
     op.drop_table('stats_daily')
     op.drop_table('vk_authors')
     with op.batch_alter_table('vk_comments', schema=None) as batch_op:
-        batch_op.drop_index('ix_vk_comments_owner_day')
+        batch_op.drop_index('ix_vk_comments_readable_day')
         batch_op.drop_column('local_hour')
         batch_op.drop_column('local_day')
         batch_op.drop_column('likes')
