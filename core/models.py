@@ -78,7 +78,8 @@ class Comment(Base):
     local_hour: Mapped[int | None] = mapped_column(SmallInteger)
 
     # Reports count readable comments of a community's days: this partial index holds all
-    # their GROUP BY columns, so SQLite answers them from the index without the rows.
+    # their GROUP BY columns (and `deleted`, or SQLite reads each row to check it), so they are
+    # answered from the index alone.
     __table_args__ = (
         Index(
             "ix_vk_comments_readable_day",
@@ -86,6 +87,7 @@ class Comment(Base):
             "local_day",
             "from_id",
             "post_id",
+            "deleted",
             sqlite_where=sql_text("deleted IS 0"),
             postgresql_where=sql_text("deleted IS false"),
         ),

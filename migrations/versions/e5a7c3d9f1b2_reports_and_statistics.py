@@ -24,7 +24,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('local_hour', sa.SmallInteger(), nullable=True))
         batch_op.create_index(
             'ix_vk_comments_readable_day',
-            ['owner_id', 'local_day', 'from_id', 'post_id'],
+            ['owner_id', 'local_day', 'from_id', 'post_id', 'deleted'],
             unique=False,
             sqlite_where=sa.text('deleted IS 0'),
             postgresql_where=sa.text('deleted IS false'),
