@@ -179,6 +179,22 @@ async def test_comments_threads_and_deleted(api: Call) -> None:
     assert (await api("wall.getComments", owner_id=OWNER, post_id=99))["error"]["error_code"] == 100
 
 
+async def test_extended_comments_bring_authors_and_likes(api: Call, vk: FakeVK) -> None:
+    """extended=1 adds the authors of the page (thread replies too) and the community;
+    need_likes=1 adds each readable comment's likes; without them neither is there."""
+    vk.group(GID).posts[2].post.comments[0].likes = 4  # type: ignore[union-attr]
+    params = {"owner_id": OWNER, "post_id": 2, "thread_items_count": 3}
+    page = (await api("wall.getComments", extended=1, need_likes=1, **params))["response"]
+    assert [p["id"] for p in page["profiles"]] == [5, 7, 8, 9]  # 7 and 8 in threads
+    assert page["profiles"][0]["first_name"] and page["profiles"][0]["last_name"]
+    assert [g["id"] for g in page["groups"]] == [GID]
+    assert page["items"][0]["likes"]["count"] == 4
+    assert page["items"][0]["thread"]["items"][0]["likes"]["count"] == 0
+    assert "likes" not in page["items"][1]  # deleted
+    plain = (await api("wall.getComments", **params))["response"]
+    assert "profiles" not in plain and "likes" not in plain["items"][0]
+
+
 async def test_comment_id_lists_replies(api: Call) -> None:
     replies = (await api("wall.getComments", owner_id=OWNER, post_id=2, comment_id=10, count=100))[
         "response"
