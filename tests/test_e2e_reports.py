@@ -73,11 +73,15 @@ def png_size(message: SentMessage) -> tuple[int, int]:
 
 async def test_report_story(services: object, fake_tg: FakeTelegram) -> None:
     """After /parse, /report sends the chart, the exact summary, the CSV and the XLSX, then its
-    closing line; /stats and /keywords count the same comments."""
+    closing line, each once although Telegram's 429 made the job run again; /stats and
+    /keywords count the same comments."""
     await parse_and_wait(fake_tg, "/parse report_club 1000")
+    fake_tg.fail_next("sendDocument", retry_after=1)
     messages = await report_messages(fake_tg, "/report report_club 30", "Report for")
     kinds = [m.kind for m in messages]
     assert kinds == ["photo", "text", "document", "document", "text"], fake_tg.dump()
+    assert [c.status for c in fake_tg.calls_of("sendDocument")] == [429, 200, 200]
+    assert len(fake_tg.calls_of("sendPhoto")) == 1
     chart, summary, csv_doc, xlsx_doc, closing = messages
     width, height = png_size(chart)
     assert width >= 1200 and height >= 800

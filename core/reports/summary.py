@@ -149,7 +149,8 @@ async def summarize(
             summary.hours = [a + b for a, b in zip(summary.hours, day_hours, strict=True)]
         distinct = select(func.count(func.distinct(Comment.from_id))).where(where)
         summary.authors = int(await session.scalar(distinct) or 0)
-        summary.top_posts = await _top_posts(session, where, limits.posts)
+        if owner_id is not None:  # for all communities: from the sections, see summarize_all
+            summary.top_posts = await _top_posts(session, where, limits.posts)
         summary.top_authors = await _top_authors(session, where, limits.authors)
     if owner_id is not None and limits.keywords:
         # Keywords are typical of one community, so only a community's summary has them.
@@ -236,4 +237,8 @@ async def summarize_all(
         )
         owners = [int(owner) for owner, _ in busiest]
     total.sections = [await summarize(sessions, owner, first, last, limits) for owner in owners]
+    # A post belongs to one community, so the busiest posts of all are among each one's top.
+    posts = [post for section in total.sections for post in section.top_posts]
+    posts.sort(key=lambda post: (-post.comments, post.owner_id, post.post_id))
+    total.top_posts = posts[: limits.posts]
     return total
