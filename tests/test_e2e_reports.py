@@ -52,6 +52,11 @@ async def fake_vk() -> AsyncIterator[FakeVK]:
     await server.stop()
 
 
+async def bot_ready(tg: FakeTelegram) -> None:
+    """The bot polls: on a busy machine starting the processes can take tens of seconds."""
+    await tg.wait_for_call("getUpdates", timeout=180)
+
+
 async def report_messages(tg: FakeTelegram, command: str, closing: str) -> list[SentMessage]:
     """Send a /report and return every message it brought, the closing one last."""
     sent = tg.send_text(command, user_id=ADMIN_ID)
@@ -75,6 +80,7 @@ async def test_report_story(services: object, fake_tg: FakeTelegram) -> None:
     """After /parse, /report sends the chart, the exact summary, the CSV and the XLSX, then its
     closing line, each once although Telegram's 429 made the job run again; /stats and
     /keywords count the same comments."""
+    await bot_ready(fake_tg)
     await parse_and_wait(fake_tg, "/parse report_club 1000")
     fake_tg.fail_next("sendDocument", retry_after=1)
     messages = await report_messages(fake_tg, "/report report_club 30", "Report for")
@@ -129,6 +135,7 @@ async def test_report_refusals_and_bad_input(
 ) -> None:
     """An unknown community and bad days get clear answers; a stranger gets the refusal and
     no data at all."""
+    await bot_ready(fake_tg)
     unknown = await ask(fake_tg, "/report nobody_here", "failed")
     assert "nobody_here has no stored comments yet" in unknown
     usage = await ask(fake_tg, "/report report_club zero", "Usage: /report [group] [days]")
@@ -190,6 +197,7 @@ async def test_report_of_all_communities(
     readable = await seed_communities(tmp_path / "data")
     env = {**app_env, "UPLOAD_LIMIT_BYTES": "8192"}
     async with running(env, tmp_path):
+        await bot_ready(fake_tg)
         messages = await report_messages(fake_tg, "/report", "Report for")
     chart, *rest = messages
     width, height = png_size(chart)
