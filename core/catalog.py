@@ -137,8 +137,12 @@ class JobSpec:
     command: str | None = None
     usage: str = ""
     dedupe: Callable[[Any], str] | None = None
+    # A job closes in the chat that started it; without a chat, a failure goes to NOTIFY_CHAT_ID
+    # unless this is False (the closing message's own job: it must not report on itself).
     notify: bool = True
     card: bool = True  # a progress message with buttons; quick jobs just answer at the end
+    # Seconds per try, matched to the job's work. A dead worker's job does not wait for it:
+    # the sweeper re-queues it within WORKER_LOST_AFTER + SWEEP_INTERVAL.
     timeout: int | None = None
     max_tries: int | None = None
 
@@ -154,7 +158,8 @@ CATALOG: dict[str, JobSpec] = {
             command="parse",
             usage="/parse <group> [limit] [days]",
             dedupe=lambda args: f"parse:{args.group}",
-            timeout=6 * 3600,
+            # PARSE_MAX_LIMIT comments take ~10 min alone at 3 rps; parses share the pace.
+            timeout=2 * 3600,
         ),
         JobSpec(
             name="analyze_text_morphology",
@@ -172,7 +177,7 @@ CATALOG: dict[str, JobSpec] = {
             command="keywords",
             usage="/keywords <group> [n] [days]",
             card=False,
-            timeout=1800,
+            timeout=900,
         ),
         JobSpec(
             name="process_batch_comments",
@@ -180,7 +185,7 @@ CATALOG: dict[str, JobSpec] = {
             title="Analyse a community's stored comments",
             describe=_describe_batch,
             dedupe=lambda args: f"analyze:{args.group}",
-            timeout=6 * 3600,
+            timeout=2 * 3600,
         ),
         JobSpec(
             name="analyze_comment_chunk",
@@ -188,8 +193,7 @@ CATALOG: dict[str, JobSpec] = {
             title="Analyse one part of a batch",
             describe=_describe_batch,
             admin_only=True,
-            notify=False,
-            timeout=1800,
+            timeout=600,
         ),
         JobSpec(
             name="send_notification",
@@ -198,6 +202,7 @@ CATALOG: dict[str, JobSpec] = {
             describe=_describe_notification,
             admin_only=True,
             notify=False,
+            timeout=60,
             max_tries=8,
         ),
     )

@@ -21,7 +21,6 @@ from core.vk.errors import VkError
 
 PROGRESS_TTL = 24 * 3600
 MESSAGE_LIMIT = 4096
-WORKER_TTL = 15
 
 
 def progress_key(job_id: str) -> str:
