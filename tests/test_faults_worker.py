@@ -15,6 +15,7 @@ import pytest
 
 from fakevk.api import FakeVK, load_demo_groups
 from tests.conftest import ADMIN_ID, VK_TOKEN, Process
+from tests.fakes import FakeTelegram
 from tests.faults import (
     BIG_NAME,
     FAST_SWEEP,
@@ -31,7 +32,6 @@ from tests.faults import (
     wait_until,
     wait_until_notified,
 )
-from tests.fakes import FakeTelegram
 from tests.test_e2e_bot import start_job
 
 
