@@ -216,13 +216,13 @@ class FakeVK(FakeWalls):
         self.stats.requests += 1
         number = self.stats.requests
         method = request.match_info["method"]
-        if method in self._held_methods:
-            self.stats.held += 1
-            await self._resumed.wait()
         params: Params = dict(request.query)
         if request.method == "POST":
             form = await request.post()
             params.update((k, v) for k, v in form.items() if isinstance(v, str))
+        if method in self._held_methods:
+            self.stats.held += 1
+            await self._resumed.wait()
         # Timestamp after the body is read: from here on nothing awaits until the answer is
         # decided, so the per-token deques stay in time order.
         now = time.monotonic()

@@ -12,11 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from fakevk.api import FakeVK
-from fakevk.wall import FakeGroup, build_synthetic_wall
-from tests.conftest import ADMIN_ID, BOT_TOKEN, FISHING_TEXTS, VK_TOKEN, Process
+from tests.conftest import (
+    ADMIN_ID,
+    BIG_GROUP,
+    BOT_TOKEN,
+    VK_TOKEN,
+    Process,
+    big_group,
+    count_comments,
+)
 from tests.fakes import FakeTelegram
 
-BIG_GROUP = 777002
 BIG_NAME = "big_wall"
 # Every request a parse reads the wall with: held by FakeVK.pause, one at a time.
 WALL_METHODS = ("execute", "wall.get", "wall.getComments")
@@ -24,20 +30,9 @@ WALL_METHODS = ("execute", "wall.get", "wall.getComments")
 FAST_SWEEP = {"WORKER_LOST_AFTER": "2", "SWEEP_INTERVAL": "0.5"}
 
 
-def big_group() -> FakeGroup:
-    """120 posts of 10 comments: several `execute` rounds, so a parse can be caught halfway."""
-    return build_synthetic_wall(
-        BIG_GROUP, BIG_NAME, posts=120, comments_per_post=10, texts=FISHING_TEXTS, pinned=False
-    )
-
-
 def big_group_comments() -> int:
     """What a full parse of the big wall stores (deleted placeholders included)."""
-    return sum(len(_walk(post.comments)) for post in big_group().posts)
-
-
-def _walk(comments: list[Any]) -> list[Any]:
-    return [c for comment in comments for c in (comment, *_walk(comment.replies))]
+    return count_comments(BIG_GROUP, [big_group()])
 
 
 def hold_after(vk: FakeVK, calls: int) -> None:

@@ -8,20 +8,18 @@ import asyncio
 import contextlib
 import signal
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from fakevk.api import FakeVK, load_demo_groups
-from tests.conftest import ADMIN_ID, VK_TOKEN, Process
+from fakevk.api import FakeVK
+from tests.conftest import ADMIN_ID, Process
 from tests.fakes import FakeTelegram
 from tests.faults import (
     BIG_NAME,
     FAST_SWEEP,
     WALL_METHODS,
     audit_row,
-    big_group,
     big_group_comments,
     closing_messages,
     database,
@@ -33,16 +31,6 @@ from tests.faults import (
     wait_until_notified,
 )
 from tests.test_e2e_bot import start_job
-
-
-@pytest.fixture
-async def fake_vk() -> AsyncIterator[FakeVK]:
-    """The demo walls and a big one, served on 127.0.0.1."""
-    server = FakeVK([*load_demo_groups(), big_group()], rps=3.0, tokens={VK_TOKEN: "user"})
-    await server.start()
-    yield server
-    server.resume()
-    await server.stop()
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ async def startup(ctx: Ctx) -> None:
         ctx["own_bot"] = True
     worker_id = ctx["worker_id"] = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     ctx["background"] = [
-        asyncio.create_task(_heartbeat(ctx["redis"], worker_id, settings.worker_lost_after)),
+        asyncio.create_task(heartbeat(ctx["redis"], worker_id, settings.worker_lost_after)),
         asyncio.create_task(sweep_forever(ctx, worker_id)),
     ]
     log.info("worker %s ready", worker_id)
@@ -62,7 +62,7 @@ async def shutdown(ctx: Ctx) -> None:
         await ctx["engine"].dispose()
 
 
-async def _heartbeat(redis: ArqRedis, worker_id: str, ttl: float) -> None:
+async def heartbeat(redis: ArqRedis, worker_id: str, ttl: float) -> None:
     """A key per live worker (arq's health key is one per queue, so it cannot count workers).
 
     It outlives any Redis error: a worker that stopped beating would have its jobs taken away.
