@@ -82,7 +82,7 @@ async def job_view(redis: ArqRedis, sessions: storage.Sessions, job_id: str, que
             view.error = audit.summary
         return view
     if audit is not None and status is JobStatus.not_found:
-        view.status = "lost" if audit.status in ("queued", "running") else audit.status
+        view.status = "lost" if audit.status in ("queued", "running", "retrying") else audit.status
     return view
 
 

@@ -10,15 +10,21 @@ from pathlib import Path
 
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import job_key_prefix
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from core.jobstate import worker_key
+from core.catalog import CATALOG, ParseArgs
+from core.db import make_engine, make_sessionmaker, migrate
+from core.jobstate import JobFailed, worker_key
+from core.queue import JobQueue, connect
 from core.redis_server import RedisServer
+from core.settings import Settings
 from fakevk.api import FakeVK
 from tests.conftest import ADMIN_ID, Process
 from tests.fakes import FakeTelegram
 from tests.faults import (
     BIG_NAME,
+    FAST_SWEEP,
     WALL_METHODS,
     audit_row,
     closing_messages,
@@ -129,3 +135,37 @@ async def wait_for_key(pool: ArqRedis, key: str) -> None:
                 return
         await asyncio.sleep(0.1)
     raise AssertionError(f"{key} did not appear within 30 s")
+
+
+async def test_sweeper_closes_jobs_that_ended_unclosed(
+    app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """A job that ended while nobody closed it (its worker died in the end hook), and one that
+    Redis lost entirely: a worker's sweeper closes both in their chat, once each."""
+    env = {**app_env, **FAST_SWEEP}
+    settings = Settings(
+        redis_url=env["REDIS_URL"], data_dir=Path(env["DATA_DIR"]),
+        arq_queue_name=env["ARQ_QUEUE_NAME"],
+    )  # fmt: skip
+    await migrate(settings.db_url)
+    engine = make_engine(settings.db_url)
+    redis = await connect(settings)
+    try:
+        queue = JobQueue(redis, make_sessionmaker(engine), settings)
+        spec, args = CATALOG["parse_vk_comments"], ParseArgs(group="taiga_demo", limit=5)
+        ended = (await queue.submit(spec, args, user_id=ADMIN_ID, chat_id=ADMIN_ID)).job_id
+        error = JobFailed("VK did not answer")
+        assert await queue.finish_unstarted(ended, error, lost_worker=False)
+        lost = (await queue.submit(spec, args, user_id=ADMIN_ID, chat_id=ADMIN_ID)).job_id
+        await redis.delete(job_key_prefix + lost)
+        await redis.zrem(settings.arq_queue_name, lost)
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+    async with processes(Process("worker", env, tmp_path / "w.log")):
+        for job_id, reason in ((ended, "VK did not answer"), (lost, "lost from the queue")):
+            final = await fake_tg.wait_for_message(ADMIN_ID, f"failed ({job_id})", timeout=60)
+            assert reason in final.text
+            await wait_until_notified(env, job_id)
+            assert closing_messages(fake_tg, job_id) == [final.text]
+            assert audit_row(env, job_id)["status"] == "failed"

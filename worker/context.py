@@ -42,16 +42,19 @@ async def startup(ctx: Ctx) -> None:
         ctx["bot"] = make_bot(settings) if settings.bot_token else None
         ctx["own_bot"] = True
     worker_id = ctx["worker_id"] = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-    ctx["background"] = [
-        asyncio.create_task(heartbeat(ctx["redis"], worker_id, settings.worker_lost_after)),
-        asyncio.create_task(sweep_forever(ctx, worker_id)),
-    ]
+    ctx["sweeper"] = asyncio.create_task(sweep_forever(ctx, worker_id))
+    # Set last: console mode waits for this key to know the worker has started.
+    ctx["heartbeat"] = asyncio.create_task(
+        heartbeat(ctx["redis"], worker_id, settings.worker_lost_after)
+    )
     log.info("worker %s ready", worker_id)
 
 
 async def shutdown(ctx: Ctx) -> None:
     """Stop the heartbeat and sweeper, close the Bot API session and the database."""
-    for task in ctx.get("background", []):
+    for task in (ctx.get("heartbeat"), ctx.get("sweeper")):
+        if task is None:
+            continue
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
