@@ -24,7 +24,7 @@ from core.catalog import CATALOG
 from core.jobstate import worker_key
 from core.queue import JobQueue
 from core.settings import Settings
-from worker.resilience import Condition
+from worker.resilience import Condition, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,9 @@ async def sweep_forever(ctx: dict[str, Any], worker_id: str) -> None:
         try:
             await sweep(ctx, worker_id)
         except Exception as error:
+            if not is_transient(error):
+                log.exception("sweep failed")
             condition.failed(error)
-            log.debug("sweep failed", exc_info=True)
         else:
             condition.recovered()
         await asyncio.sleep(settings.sweep_interval)
