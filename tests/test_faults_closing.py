@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import job_key_prefix
+from arq.jobs import JobStatus
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from core.catalog import CATALOG, ParseArgs
+from core.catalog import CATALOG, AnalyzeTextArgs, BatchArgs, ParseArgs
 from core.db import make_engine, make_sessionmaker, migrate
 from core.jobstate import JobFailed, worker_key
 from core.queue import JobQueue, connect
@@ -137,12 +139,9 @@ async def wait_for_key(pool: ArqRedis, key: str) -> None:
     raise AssertionError(f"{key} did not appear within 30 s")
 
 
-async def test_sweeper_closes_jobs_that_ended_unclosed(
-    app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
-) -> None:
-    """A job that ended while nobody closed it (its worker died in the end hook), and one that
-    Redis lost entirely: a worker's sweeper closes both in their chat, once each."""
-    env = {**app_env, **FAST_SWEEP}
+@contextlib.asynccontextmanager
+async def direct_queue(env: dict[str, str]) -> AsyncIterator[JobQueue]:
+    """The product's own queue door, opened from the test on the processes' Redis and database."""
     settings = Settings(
         redis_url=env["REDIS_URL"], data_dir=Path(env["DATA_DIR"]),
         arq_queue_name=env["ARQ_QUEUE_NAME"],
@@ -151,17 +150,26 @@ async def test_sweeper_closes_jobs_that_ended_unclosed(
     engine = make_engine(settings.db_url)
     redis = await connect(settings)
     try:
-        queue = JobQueue(redis, make_sessionmaker(engine), settings)
+        yield JobQueue(redis, make_sessionmaker(engine), settings)
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+
+
+async def test_sweeper_closes_jobs_that_ended_unclosed(
+    app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """A job that ended while nobody closed it (its worker died in the end hook), and one that
+    Redis lost entirely: a worker's sweeper closes both in their chat, once each."""
+    env = {**app_env, **FAST_SWEEP}
+    async with direct_queue(env) as queue:
         spec, args = CATALOG["parse_vk_comments"], ParseArgs(group="taiga_demo", limit=5)
         ended = (await queue.submit(spec, args, user_id=ADMIN_ID, chat_id=ADMIN_ID)).job_id
         error = JobFailed("VK did not answer")
         assert await queue.finish_unstarted(ended, error, lost_worker=False)
         lost = (await queue.submit(spec, args, user_id=ADMIN_ID, chat_id=ADMIN_ID)).job_id
-        await redis.delete(job_key_prefix + lost)
-        await redis.zrem(settings.arq_queue_name, lost)
-    finally:
-        await redis.aclose()
-        await engine.dispose()
+        await queue.redis.delete(job_key_prefix + lost)
+        await queue.redis.zrem(queue.queue_name, lost)
     async with processes(Process("worker", env, tmp_path / "w.log")):
         for job_id, reason in ((ended, "VK did not answer"), (lost, "lost from the queue")):
             final = await fake_tg.wait_for_message(ADMIN_ID, f"failed ({job_id})", timeout=60)
@@ -169,3 +177,32 @@ async def test_sweeper_closes_jobs_that_ended_unclosed(
             await wait_until_notified(env, job_id)
             assert closing_messages(fake_tg, job_id) == [final.text]
             assert audit_row(env, job_id)["status"] == "failed"
+
+
+async def test_internal_jobs_speak_only_of_failures(
+    app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """Jobs nobody typed in a chat: a success says nothing, a failure goes to NOTIFY_CHAT_ID."""
+    env = {**app_env, "NOTIFY_CHAT_ID": str(ADMIN_ID)}
+    async with direct_queue(env) as queue:
+        text_spec, batch_spec = (
+            CATALOG["analyze_text_morphology"],
+            CATALOG["process_batch_comments"],
+        )
+        quiet = await queue.submit(
+            text_spec, AnalyzeTextArgs(text="Щас спс"), user_id=None, chat_id=None
+        )
+        loud = await queue.submit(
+            batch_spec, BatchArgs(group="never_parsed"), user_id=None, chat_id=None
+        )
+        async with processes(Process("worker", env, tmp_path / "w.log")):
+            final = await fake_tg.wait_for_message(ADMIN_ID, f"failed ({loud.job_id})", 60)
+            assert "/parse never_parsed first" in final.text
+            await wait_until(
+                "the quiet job closed",
+                lambda: audit_row(env, quiet.job_id).get("status") == "complete",
+            )
+            # Closed means its closing message, had it one, was already handed over.
+            assert await queue.status(f"notify:{quiet.job_id}") is JobStatus.not_found
+        assert closing_messages(fake_tg, loud.job_id) == [final.text]
+        assert not [m for m in fake_tg.messages(ADMIN_ID) if quiet.job_id in m.text]

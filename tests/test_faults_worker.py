@@ -177,10 +177,11 @@ async def test_locked_database_makes_the_job_retry(
         with contextlib.closing(sqlite3.connect(database(env), isolation_level=None)) as db:
             db.execute("BEGIN EXCLUSIVE")
             fake_vk.resume()
+            # The job gives up its try on the lock, then its end hook meets the lock too.
             await wait_until(
-                "the job to retry on the locked database",
-                lambda: f"job {job_id}: OperationalError, retrying" in running[1].output(),
-                timeout=120,
+                "the end hook to meet the locked database",
+                lambda: f"closing job {job_id} failing" in running[1].output(),
+                timeout=180,
             )
             db.execute("ROLLBACK")
         final = await finished_once(fake_tg, env, job_id)
@@ -189,4 +190,6 @@ async def test_locked_database_makes_the_job_retry(
         assert audit_row(env, job_id)["status"] == "complete"
         assert running[1].popen.poll() is None, "the worker exited"
         log = running[1].output()
+        assert f"job {job_id}: OperationalError, retrying" in log
+        assert f"closing job {job_id} recovered" in log
         assert "Traceback" not in log
