@@ -33,6 +33,8 @@ def stored_comments(data_dir: Path) -> int:
 
 async def start_job(tg: FakeTelegram, text: str, user: int = ADMIN_ID) -> str:
     """Send a job command and return the job id from the bot's answer."""
+    # A busy machine can take long to start the bot: wait for it to be up, not a fixed time.
+    await tg.wait_for_call("setMyCommands", timeout=180)
     sent = tg.send_text(text, user_id=user)
     ack = await tg.wait_for_message(user, "/status", after=sent, timeout=30)
     match = JOB_ID.search(ack.text or "")
