@@ -31,8 +31,10 @@ from core.text.tokenizer import TokenKind
 __all__ = [
     "FUNCTION_POS",
     "Keyword",
+    "count_document",
     "document_terms",
     "is_stop_word",
+    "prune",
     "rank_keywords",
     "term_counts",
 ]
@@ -105,15 +107,40 @@ def term_counts(
     """
     counts: Counter[str] = Counter()
     for doc in docs:
-        found: list[str] = [term for term in doc if term is not None]
-        if phrases:
-            found.extend(
-                first + _SEP + second
-                for first, second in pairwise(doc)
-                if first is not None and second is not None and first != second
-            )
-        counts.update(set(found) if per_document else found)
+        count_document(counts, doc, phrases=phrases, per_document=per_document)
     return counts
+
+
+def count_document(
+    counts: Counter[str],
+    doc: Sequence[str | None],
+    *,
+    phrases: bool = True,
+    per_document: bool = True,
+) -> None:
+    """Add one document's terms and adjacent term pairs to ``counts`` (see :func:`term_counts`)."""
+    found: list[str] = [term for term in doc if term is not None]
+    if phrases:
+        found.extend(
+            first + _SEP + second
+            for first, second in pairwise(doc)
+            if first is not None and second is not None and first != second
+        )
+    counts.update(set(found) if per_document else found)
+
+
+def prune(counts: Counter[str], cap: int) -> None:
+    """Drop the rarest terms until at most half of ``cap`` remain (lossy counting).
+
+    A stream of comments has an unbounded vocabulary of typos and phrases seen once; those
+    can never be keywords (they need two or three occurrences), so forgetting them keeps
+    memory bounded at the price of a term that becomes frequent late counting a few short.
+    """
+    threshold = 1
+    while len(counts) > cap // 2:
+        for term in [term for term, n in counts.items() if n <= threshold]:
+            del counts[term]
+        threshold += 1
 
 
 def rank_keywords(
