@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 from tests.conftest import ADMIN_ID, FISHING_GROUP, count_comments, fishing_group, running
@@ -47,14 +48,13 @@ async def test_batch_analysis_split_across_two_workers(
     app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
 ) -> None:
     """A big batch runs as parts on two worker processes, with one closing message; a rerun
-    analyses nothing twice."""
+    analyses nothing twice and says why it had nothing to do."""
     env = {**app_env, "AUTO_ANALYZE": "false", "ANALYSIS_CHUNK_SIZE": "40"}
     async with running(env, tmp_path, workers=2) as processes:
         await parse_and_wait(fake_tg, "/parse taiga_demo 100000")
         job_id = await start_job(fake_tg, "/analyze taiga_demo")
         final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({job_id})", timeout=120)
-        assert "265 comments analysed" in (final.text or "")
-        assert "in 7 part(s)" in (final.text or "")
+        assert "265 comments analysed in 7 parts" in (final.text or "")
         card = next(m for m in fake_tg.messages(ADMIN_ID) if f"Job {job_id}" in (m.text or ""))
         assert card.edits >= 1
         logs = [p.output() for p in processes[:2]]
@@ -62,7 +62,39 @@ async def test_batch_analysis_split_across_two_workers(
 
         again = await start_job(fake_tg, "/analyze taiga_demo")
         final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({again})")
-        assert "0 comments analysed" in (final.text or "")
+        assert "all 265 comments were analysed already" in (final.text or "")
+        finished = [
+            m for m in fake_tg.messages(ADMIN_ID) if f"finished ({job_id})" in (m.text or "")
+        ]
+        assert len(finished) == 1
+
+
+def live_comments(data_dir: Path, group_id: int) -> int:
+    """Stored comments of a community that still have their text (not deleted on VK)."""
+    with sqlite3.connect(data_dir / "vkcomments.sqlite3") as db:
+        query = "SELECT count(*) FROM vk_comments WHERE owner_id = ? AND NOT deleted"
+        return int(db.execute(query, (-group_id,)).fetchone()[0])
+
+
+async def test_two_batches_at_once_on_two_slots_do_not_deadlock(
+    app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """With ARQ_MAX_JOBS=2 two batches start together and take both slots; their parts still
+    run (a batch waits outside its slot), and each batch closes once with its full count."""
+    env = {**app_env, "AUTO_ANALYZE": "false", "ANALYSIS_CHUNK_SIZE": "40", "ARQ_MAX_JOBS": "2"}
+    async with running(env, tmp_path, workers=1):
+        await parse_and_wait(fake_tg, "/parse taiga_demo 100000")
+        await parse_and_wait(fake_tg, "/parse fishing_club 100000")
+        fishing = live_comments(tmp_path / "data", FISHING_GROUP)
+        first = await start_job(fake_tg, "/analyze taiga_demo")
+        second = await start_job(fake_tg, "/analyze fishing_club")
+        for job_id, expected in ((first, "265 comments analysed in 7 parts"),
+                                 (second, f"{fishing} comments analysed in 3 parts")):  # fmt: skip
+            final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({job_id})", timeout=120)
+            assert expected in (final.text or ""), final.text
+        closing = [m for m in fake_tg.messages(ADMIN_ID) if "finished (" in (m.text or "")]
+        assert sum(first in (m.text or "") for m in closing) == 1
+        assert sum(second in (m.text or "") for m in closing) == 1
 
 
 async def test_long_answer_is_cut_to_one_message_and_whole_in_result(
