@@ -133,7 +133,8 @@ async def process_batch_comments(ctx: dict[str, Any], args: BatchArgs) -> dict[s
         await analysis.analyse_scope(ctx["sessions"], plan.scope, on_page)
     else:
         done = await _parts_done(ctx, plan)
-        await report({"done": done, "total": parts})
+        so_far = await analysis.count_analysed_since(ctx["sessions"], plan.scope, plan.started)
+        await report({"done": done, "total": parts, "comments": so_far})
         if done < parts:
             await _wait(ctx, plan)
     analysed = await analysis.count_analysed_since(ctx["sessions"], plan.scope, plan.started)
