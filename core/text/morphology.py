@@ -42,7 +42,7 @@ from core.text.normalize import (
     is_oblique,
     normalize_word,
 )
-from core.text.tokenizer import KIND_BY_INDEX, TOKEN_RE, TokenKind, classify
+from core.text.tokenizer import KIND_BY_INDEX, TokenKind, classify, token_matches
 
 __all__ = [
     "DAWG_EXTENSION_AVAILABLE",
@@ -121,7 +121,7 @@ def shared_morph() -> pymorphy3.MorphAnalyzer:
 
 
 @cache
-def _load_overrides() -> dict[str, Reading]:
+def load_overrides() -> dict[str, Reading]:
     """Slang and convention overrides from ``data/overrides.txt`` (form -> reading)."""
     text = resources.files("core.text.data").joinpath("overrides.txt").read_text("utf-8")
     table: dict[str, Reading] = {}
@@ -155,7 +155,7 @@ class MorphologyAnalyzer:
                 "pass require_fast_backend=False to accept the slow pure-Python backend"
             )
         self.morph = morph if morph is not None else shared_morph()
-        self._overrides = _load_overrides()
+        self._overrides = load_overrides()
         self._cache: dict[str, _Entry] = {}
         self._cache_limit = cache_limit
 
@@ -179,7 +179,7 @@ class MorphologyAnalyzer:
         entries: list[_Entry] = []
         result: list[AnalyzedToken] = []
         ambiguous: list[int] = []
-        for match in TOKEN_RE.finditer(text):
+        for match in token_matches(text):
             group: int = match.lastindex  # type: ignore[assignment]  # the pattern always has one
             form = match.group(group)
             kind = kinds[group]
@@ -254,12 +254,22 @@ class MorphologyAnalyzer:
         if kind is not TokenKind.WORD and kind is not TokenKind.HASHTAG:
             reading = fixed_reading(text, _pos_of_non_word(kind, text))
             return _entry((reading,))
+        if text.endswith("."):
+            # The tokenizer keeps a dot only on abbreviations (all listed in the overrides)
+            # and on initials ("а." of "А. С. Пушкин"), which stand for a name.
+            reading = self._overrides.get(text) or fixed_reading(text[:-1], "PROPN")
+            return _entry((reading,))
         form = normalize_word(text, self.morph.word_is_known)
         override = self._overrides.get(form)
         if override is not None:
             return _entry((override,))
-        parses = self.morph.parse(form)
         verbatim = fixed_reading(form, "X")
+        try:
+            parses = self.morph.parse(form)
+        except ValueError:
+            # pymorphy3 asks unicodedata for the name of every letter of a word it does not
+            # know, and some letters have none (Tangut ideographs such as "𗀀"): no reading.
+            return _entry((verbatim,))
         if kind is TokenKind.HASHTAG and not parses[0].is_known:
             # Tags like "#черноеморе" are compounds the dictionary cannot know; a guessed
             # lemma ("черноемора") would only hide the tag, so the tag itself is the lemma.
