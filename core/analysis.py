@@ -64,7 +64,9 @@ def decode_terms(text: str) -> list[str | None]:
 
 
 def terms_of(text: str) -> str:
-    return encode_terms(document_terms(analyzer().analyze(text)))
+    """A comment's stored terms: content lemmas, glued hashtags split into their words."""
+    morphology = analyzer()
+    return encode_terms(document_terms(morphology.analyze(text), morphology.hashtag_words))
 
 
 def _terms_of_all(texts: list[str]) -> list[str]:

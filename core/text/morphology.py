@@ -32,6 +32,7 @@ from typing import NamedTuple
 import pymorphy3
 import pymorphy3.dawg
 
+from core.text.hashtags import split_glued
 from core.text.normalize import (
     CONTENT_POS,
     DET_PAIRED_PRONOUNS,
@@ -157,6 +158,7 @@ class MorphologyAnalyzer:
         self.morph = morph if morph is not None else shared_morph()
         self._overrides = load_overrides()
         self._cache: dict[str, _Entry] = {}
+        self._splits: dict[str, list[AnalyzedToken] | None] = {}
         self._cache_limit = cache_limit
 
     @property
@@ -219,6 +221,46 @@ class MorphologyAnalyzer:
         if ambiguous:
             _apply_context(result, entries, ambiguous)
         return result
+
+    def hashtag_words(self, token: AnalyzedToken) -> list[AnalyzedToken] | None:
+        """The words of a glued hashtag, analysed ("#зимняярыбалка": зимний, рыбалка), or None
+        when the token is no such tag (not a hashtag, a known word, or no split found)."""
+        if token.kind is not TokenKind.HASHTAG:
+            return None
+        tag = token.lemma
+        if tag in self._splits:
+            return self._splits[tag]
+        if len(self._splits) >= self._cache_limit:
+            self._splits.clear()  # rare: as many distinct tags as the cache has forms
+        parts = (
+            None if self.morph.word_is_known(tag) else split_glued(tag, self.morph.word_is_known)
+        )
+        words = self.analyze(" ".join(parts)) if parts else None
+        self._splits[tag] = words
+        return words
+
+    def phrase_text(self, phrase: str) -> str:
+        """A two-lemma phrase as people write it: an adjective agrees with its noun
+        ("зимний рыбалка" reads "зимняя рыбалка"); anything else is left as it is."""
+        words = phrase.split(" ")
+        if len(words) != 2:
+            return phrase
+        adjective = next(
+            (p for p in self.morph.parse(words[0])
+             if p.tag.POS == "ADJF" and p.normal_form == words[0] and "Supr" not in p.tag),
+            None,
+        )  # fmt: skip
+        noun = next(
+            (p for p in self.morph.parse(words[1]) if p.tag.POS == "NOUN" and "nomn" in p.tag),
+            None,
+        )
+        if adjective is None or noun is None:
+            return phrase
+        if noun.tag.number == "plur":  # a plural lemma: "деньги", "сани"
+            agreed = adjective.inflect({"nomn", "plur"})
+        else:
+            agreed = adjective.inflect({"nomn", "sing", noun.tag.gender or "masc"})
+        return f"{agreed.word} {words[1]}" if agreed is not None else phrase
 
     def lemmas(self, text: str) -> list[str]:
         """Lemmas of the content words of ``text``, in text order.

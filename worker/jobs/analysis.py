@@ -195,10 +195,11 @@ async def extract_keywords(ctx: dict[str, Any], args: KeywordsArgs) -> dict[str,
     sessions: storage.Sessions = ctx["sessions"]
     missing = await analysis.analyse_scope(sessions, analysis.Scope(-group.id))
     ranked, comments = await analysis.keywords(sessions, -group.id, args.n, args.days)
+    text = analysis.analyzer().phrase_text
     return {
         "group_id": group.id,
         "group_name": group.name,
         "comments": comments,
         "analyzed_now": missing["comments_analyzed"],
-        "keywords": [[k.term, round(k.score, 6), k.count] for k in ranked],
+        "keywords": [[text(k.term), round(k.score, 6), k.count] for k in ranked],
     }
