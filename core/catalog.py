@@ -140,6 +140,8 @@ def _describe_keywords(result: dict[str, Any]) -> str:
         "{group}: keywords of {n} comment", "{group}: keywords of {n} comments", comments,
         group=group,
     )  # fmt: skip
+    if items:
+        head += ", " + _("the most typical of the community first")
     if not items:
         if not comments:
             return head + ": " + _("none: the community has no comments with text in that period")
@@ -167,7 +169,8 @@ def _describe_batch(result: dict[str, Any]) -> str:
         parts = int(result.get("chunks", 1))
         text = ngettext("{n} comment analysed", "{n} comments analysed", analysed)
         text += " " + ngettext("in {n} part", "in {n} parts", parts)
-        text += ", " + _("{seconds} s", seconds=f"{result.get('duration_s', 0):.1f}")
+        seconds = f"{result.get('duration_s', 0):.1f}"
+        text += ", " + _("{seconds} s", seconds=seconds)
     return f"{group}: {text}" if group else text
 
 
