@@ -82,7 +82,11 @@ ABBREVIATIONS = (
 )  # fmt: skip
 # Longest first, so that "стр." is not read as "ст" and a failed dot.
 _ABBREVIATIONS = "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))
-_ABBREVIATION = rf"(?<![^\W\d_])(?:{_ABBREVIATIONS})\.|(?-i:(?<![^\W\d_])[А-ЯЁ]\.(?=\s?[А-ЯЁ]))"
+# The lookahead fails most words within a few letters, before the list is tried.
+_ABBREVIATION = (
+    rf"(?=[^\W\d_]{{1,6}}\.)(?<![^\W\d_])"
+    rf"(?:(?:{_ABBREVIATIONS})\.|(?-i:[А-ЯЁ]\.(?=\s?[А-ЯЁ])))"
+)
 # A link ends on a character that is not sentence punctuation, so "см. vk.com/x." keeps its dot
 # outside; bare domains are recognised only for the zones Russian users actually paste.
 _URL_TAIL = r"[^\s<>\"«»]*[^\s<>\"«».,!?;:)\]…'’]"
