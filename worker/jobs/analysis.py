@@ -118,14 +118,13 @@ async def process_batch_comments(ctx: dict[str, Any], args: BatchArgs) -> dict[s
     The batch never waits inside a worker slot: it queues its parts and looks at them again
     later with `Retry`, so batches waiting on parts cannot fill every slot and starve them.
     """
-    settings: Settings = ctx["settings"]
     group = await stored_group(ctx, args.group)
     await _count_interruption(ctx)
     plan = await _load_plan(ctx, group, args)
     report = ProgressReporter(ctx, "process_batch_comments")
     parts = len(plan.starts)
-    if parts <= 1 or settings.arq_max_jobs < 2:
-        # Too small to share, or no second slot to share it with: analyse right here.
+    if parts <= 1:
+        # Too small to share: analyse right here.
         async def on_page(done: int) -> None:
             await report({"done": done, "total": total})
 
