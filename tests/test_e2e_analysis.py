@@ -16,7 +16,7 @@ STOP_WORDS_SEEN = {"и", "в", "на", "не", "что", "я", "с", "это", "
 async def test_analyze_text_answers_lemmas(services: object, fake_tg: FakeTelegram) -> None:
     """/analyze <text> answers with each word's lemma and its part of speech in words."""
     sent = fake_tg.send_text("/analyze Привееет, щас поймал щуку!", user_id=ADMIN_ID)
-    reply = await fake_tg.wait_for_message(ADMIN_ID, "→", after=sent, timeout=60)
+    reply = await fake_tg.wait_for_message(ADMIN_ID, "→", after=sent, timeout=120)
     text = reply.text or ""
     assert "Привееет → привет" in text
     assert "щас → сейчас (adverb)" in text
@@ -31,7 +31,7 @@ async def test_keywords_of_a_topical_group(services: object, fake_tg: FakeTelegr
     _, final = await parse_and_wait(fake_tg, "/parse fishing_club 100000")
     assert f"{count_comments(FISHING_GROUP, [fishing_group()])} comments parsed" in final
     sent = fake_tg.send_text("/keywords fishing_club 10", user_id=ADMIN_ID)
-    reply = await fake_tg.wait_for_message(ADMIN_ID, "keywords of", after=sent, timeout=60)
+    reply = await fake_tg.wait_for_message(ADMIN_ID, "keywords of", after=sent, timeout=120)
     ranked = re.findall(r"^\d+\. (.+) — \d+ mentions?$", reply.text or "", flags=re.MULTILINE)
     assert len(ranked) == 10, reply.text
     topic = {"рыбалка", "щука", "клёв", "спиннинг", "карась", "удочка", "окунь"}
@@ -61,7 +61,7 @@ async def test_batch_analysis_split_across_two_workers(
         assert all("analyze_comment_chunk" in log for log in logs), "parts ran on one worker"
 
         again = await start_job(fake_tg, "/analyze taiga_demo")
-        final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({again})")
+        final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({again})", timeout=120)
         assert "all 265 comments were analysed already" in (final.text or "")
         finished = [
             m for m in fake_tg.messages(ADMIN_ID) if f"finished ({job_id})" in (m.text or "")
@@ -103,7 +103,9 @@ async def test_long_answer_is_cut_to_one_message_and_whole_in_result(
     """An answer longer than Telegram's 4096 characters arrives cut, and /result gives it all."""
     text = " ".join(["Котики гуляли по крыше, а щука плавала в озере."] * 60)
     sent = fake_tg.send_text(f"/analyze {text}", user_id=ADMIN_ID)
-    reply = await fake_tg.wait_for_message(ADMIN_ID, "analyze_text_morphology", after=sent)
+    reply = await fake_tg.wait_for_message(
+        ADMIN_ID, "analyze_text_morphology", after=sent, timeout=120
+    )
     body = reply.text or ""
     assert len(body) <= 4096 and "(cut; the whole answer: /result " in body
     job_id = body.rsplit("/result ", 1)[1].rstrip(")")
@@ -113,6 +115,6 @@ async def test_long_answer_is_cut_to_one_message_and_whole_in_result(
         return [m.text or "" for m in tg.messages(ADMIN_ID) if m.message_id > sent]
 
     # Every token of the text, once, over several messages of at most 4096 characters.
-    await fake_tg.wait_for(lambda tg: sum(p.count("→") for p in pieces(tg)) >= 60 * 11)
+    await fake_tg.wait_for(lambda tg: sum(p.count("→") for p in pieces(tg)) >= 60 * 11, timeout=60)
     assert sum(p.count("→") for p in pieces(fake_tg)) == 60 * 11
     assert len(pieces(fake_tg)) >= 2 and all(len(p) <= 4096 for p in pieces(fake_tg))
