@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tracemalloc
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,36 +71,54 @@ async def test_parts_and_keywords_over_200k_comments(sessions: storage.Sessions)
     assert {k.term for k in ranked} & {"щука", "озеро", "карась"}, ranked
 
 
-async def test_keyword_memory_does_not_grow_with_the_comments(tmp_path: Path) -> None:
-    """Peak memory of /keywords over 200,000 analysed comments stays that of 20,000 (SQLite:
-    the Python side is what is measured, and it is the same on both databases)."""
+async def test_memory_does_not_grow_with_the_comments(tmp_path: Path) -> None:
+    """Peak memory of /keywords over 200,000 analysed comments stays that of 20,000, and of
+    analysing 20,000 comments that of 2,000 (SQLite: the Python side is what is measured, and
+    it is the same on both databases)."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'memory.sqlite3'}"
     await migrate(url)
     engine = make_engine(url)
+    db = make_sessionmaker(engine)
     try:
-        await measure_keyword_memory(make_sessionmaker(engine))
+        keywords_small = await peak_after(db, TOTAL // 10, TOTAL // 10, keywords)
+        keywords_big = await peak_after(db, TOTAL, TOTAL, keywords)
+        analysis_small = await peak_after(db, 2_000, 0, analyse)
+        analysis_big = await peak_after(db, 20_000, 0, analyse)
     finally:
         await engine.dispose()
+    print(f"\npeak traced memory: /keywords {keywords_small / 2**20:.1f} MiB over 20,000 "
+          f"comments, {keywords_big / 2**20:.1f} MiB over 200,000; analysis "
+          f"{analysis_small / 2**20:.1f} MiB of 2,000 comments, "
+          f"{analysis_big / 2**20:.1f} MiB of 20,000")  # fmt: skip
+    assert keywords_big < 1.5 * keywords_small
+    assert analysis_big < 1.5 * analysis_small
 
 
-async def measure_keyword_memory(db: storage.Sessions) -> None:
-    await fill(db, TOTAL // 10, TOTAL // 10)
-    small = await keywords_peak(db)
+async def keywords(db: storage.Sessions) -> None:
+    await analysis.keywords(db, OWNER, 20, None)
+
+
+async def analyse(db: storage.Sessions) -> None:
+    await analysis.analyse_scope(db, analysis.Scope(OWNER))
+
+
+async def peak_after(
+    db: storage.Sessions,
+    total: int,
+    analysed: int,
+    work: Callable[[storage.Sessions], Awaitable[None]],
+) -> int:
+    """Peak traced memory of `work` over a community of `total` comments."""
     async with db.begin() as session:
         await session.execute(Comment.__table__.delete())
-    await fill(db, TOTAL, TOTAL)
-    big = await keywords_peak(db)
-    print(f"\n/keywords peak traced memory: {small / 2**20:.1f} MiB over 20,000 comments, "
-          f"{big / 2**20:.1f} MiB over 200,000")  # fmt: skip
-    assert big < 1.5 * small
-
-
-async def keywords_peak(db: storage.Sessions) -> int:
-    # A first run loads what a process loads once (the general background, compiled queries).
-    await analysis.keywords(db, OWNER, 20, None)
+    await fill(db, total, analysed)
+    # A first run of a small piece loads what a process loads once (the general background,
+    # the analyser and its dictionaries, compiled queries).
+    await analysis.keywords(db, OWNER + 1, 20, None)
+    analysis.analyzer().analyze(" ".join(TEXTS))
     tracemalloc.start()
     try:
-        await analysis.keywords(db, OWNER, 20, None)
+        await work(db)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
