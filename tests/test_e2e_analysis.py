@@ -10,11 +10,19 @@ from tests.conftest import ADMIN_ID, FISHING_GROUP, count_comments, fishing_grou
 from tests.fakes import FakeTelegram
 from tests.test_e2e_bot import parse_and_wait, start_job
 
+
+async def bot_polling(tg: FakeTelegram) -> None:
+    """Wait for the bot process to poll: on a busy machine it may take half a minute to start,
+    more than the helpers give the first answer."""
+    await tg.wait_for_call("getUpdates", timeout=180)
+
+
 STOP_WORDS_SEEN = {"и", "в", "на", "не", "что", "я", "с", "это", "как", "а", "был", "быть"}
 
 
 async def test_analyze_text_answers_lemmas(services: object, fake_tg: FakeTelegram) -> None:
     """/analyze <text> answers with each word's lemma and its part of speech in words."""
+    await bot_polling(fake_tg)
     sent = fake_tg.send_text("/analyze Привееет, щас поймал щуку!", user_id=ADMIN_ID)
     reply = await fake_tg.wait_for_message(ADMIN_ID, "→", after=sent, timeout=120)
     text = reply.text or ""
@@ -28,6 +36,7 @@ async def test_analyze_text_answers_lemmas(services: object, fake_tg: FakeTelegr
 
 async def test_keywords_of_a_topical_group(services: object, fake_tg: FakeTelegram) -> None:
     """/keywords on a community about fishing: fishing words on top, no stop words at all."""
+    await bot_polling(fake_tg)
     _, final = await parse_and_wait(fake_tg, "/parse fishing_club 100000")
     assert f"{count_comments(FISHING_GROUP, [fishing_group()])} comments parsed" in final
     sent = fake_tg.send_text("/keywords fishing_club 10", user_id=ADMIN_ID)
@@ -51,6 +60,7 @@ async def test_batch_analysis_split_across_two_workers(
     analyses nothing twice and says why it had nothing to do."""
     env = {**app_env, "AUTO_ANALYZE": "false", "ANALYSIS_CHUNK_SIZE": "40"}
     async with running(env, tmp_path, workers=2) as processes:
+        await bot_polling(fake_tg)
         await parse_and_wait(fake_tg, "/parse taiga_demo 100000")
         job_id = await start_job(fake_tg, "/analyze taiga_demo")
         final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({job_id})", timeout=120)
@@ -83,6 +93,7 @@ async def test_two_batches_at_once_on_two_slots_do_not_deadlock(
     run (a batch waits outside its slot), and each batch closes once with its full count."""
     env = {**app_env, "AUTO_ANALYZE": "false", "ANALYSIS_CHUNK_SIZE": "40", "ARQ_MAX_JOBS": "2"}
     async with running(env, tmp_path, workers=1):
+        await bot_polling(fake_tg)
         await parse_and_wait(fake_tg, "/parse taiga_demo 100000")
         await parse_and_wait(fake_tg, "/parse fishing_club 100000")
         fishing = live_comments(tmp_path / "data", FISHING_GROUP)
@@ -101,6 +112,7 @@ async def test_long_answer_is_cut_to_one_message_and_whole_in_result(
     services: object, fake_tg: FakeTelegram
 ) -> None:
     """An answer longer than Telegram's 4096 characters arrives cut, and /result gives it all."""
+    await bot_polling(fake_tg)
     text = " ".join(["Котики гуляли по крыше, а щука плавала в озере."] * 60)
     sent = fake_tg.send_text(f"/analyze {text}", user_id=ADMIN_ID)
     reply = await fake_tg.wait_for_message(
