@@ -51,11 +51,13 @@ def render(summary: Summary) -> bytes:
 
 
 def _series(summary: Summary) -> tuple[list[date], list[int]]:
+    """Every day of the period with its count, zero where nothing was said."""
     days = [summary.first + timedelta(days=i) for i in range(summary.days)]
     return days, [summary.per_day.get(day, 0) for day in days]
 
 
 def _per_day(ax: Axes, summary: Summary) -> None:
+    """Bars for one community; for all, the busiest communities as lines."""
     ax.set_title(_("Comments per day"))
     if summary.sections:
         for section in summary.sections[:LINES]:
@@ -79,6 +81,7 @@ def _per_day(ax: Axes, summary: Summary) -> None:
 
 
 def _per_hour(ax: Axes, summary: Summary) -> None:
+    """When people comment: the period's comments by local hour of day."""
     ax.set_title(_("Comments by hour of day"))
     ax.bar(range(24), summary.hours, color="#e07b39")
     ax.set_xticks(range(24))

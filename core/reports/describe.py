@@ -24,6 +24,7 @@ def comments_text(n: int) -> str:
 
 
 def describe_report(result: dict[str, Any]) -> str:
+    """The report's closing line: what was sent, or why nothing was."""
     name = result.get("name") or _("all communities")
     days = int(result.get("days", 0))
     if result.get("empty"):
@@ -48,6 +49,7 @@ def describe_report(result: dict[str, Any]) -> str:
 
 
 def describe_update(result: dict[str, Any]) -> str:
+    """What a statistics recount did, for /result and the audit."""
     days, communities = int(result.get("days", 0)), int(result.get("communities", 0))
     return _(
         "{days} recounted in {communities}",

@@ -50,6 +50,7 @@ class Upload:
 
 
 def _row(values: Any, zone: tzinfo) -> list[Any]:
+    """One comment as a spreadsheet row: local time, links and names people can read."""
     owner, post, comment, parent, author, moment, likes, text, terms, name = values
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -81,6 +82,7 @@ class _Writers:
         self.sheet_row = XLSX_ROWS_PER_SHEET
 
     def write(self, rows: list[list[Any]]) -> None:
+        """Append rows to both files; a new sheet starts where Excel's would end."""
         self.csv.writerows(rows)
         for row in rows:
             if self.sheet_row >= XLSX_ROWS_PER_SHEET:
@@ -95,6 +97,7 @@ class _Writers:
                     self.sheet.write_number(self.sheet_row, column, value)
 
     def close(self) -> None:
+        """Finish both files (an empty period still gets a header row)."""
         if self.sheet is None:
             self.sheet = self.book.add_worksheet()
             self.sheet.write_row(0, 0, self.header)
@@ -176,5 +179,6 @@ def _copy(source: BinaryIO, out: BinaryIO, count: int) -> None:
 
 
 def export_names(label: str, first: date, last: date) -> tuple[str, str]:
+    """File names that say whose comments and which days, for the chat's file list."""
     stem = f"comments_{label}_{first:%Y%m%d}-{last:%Y%m%d}"
     return f"{stem}.csv", f"{stem}.xlsx"

@@ -32,6 +32,7 @@ def local_time(moment: datetime, zone: tzinfo) -> tuple[date, int]:
 
 
 def today(zone: tzinfo) -> date:
+    """Today's date in the zone, where reports' periods end."""
     return datetime.now(zone).date()
 
 

@@ -49,6 +49,7 @@ class Overview:
 
 
 async def _busiest(sessions: Sessions, owner_id: int | None) -> list[tuple[date, int]]:
+    """The days with the most comments, of one community or all."""
     total = func.sum(DailyStats.comments).label("n")
     query = select(DailyStats.day, total).group_by(DailyStats.day)
     if owner_id is not None:
@@ -122,6 +123,7 @@ async def community(sessions: Sessions, group: Group, today: date) -> CommunityS
 
 
 async def _authors(session: AsyncSession, owner_id: int, first: date | None) -> int:
+    """Distinct authors since a day (or ever): not a sum of days, so counted from comments."""
     where = and_(Comment.owner_id == owner_id, readable())
     if first is not None:
         where = and_(where, Comment.local_day >= first)

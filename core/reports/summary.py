@@ -105,11 +105,13 @@ class Summary:
 
 
 def _where(owner_id: int | None, first: date, last: date) -> ColumnElement[bool]:
+    """The period's readable comments of one community (or all), as the index has them."""
     clause = and_(Comment.local_day >= first, Comment.local_day <= last, readable())
     return and_(Comment.owner_id == owner_id, clause) if owner_id is not None else clause
 
 
 def _daily(owner_id: int | None, first: date, last: date) -> Select[date, int, int, int]:
+    """Comments, replies and likes per day, from the daily statistics."""
     query = select(
         DailyStats.day,
         func.sum(DailyStats.comments),
@@ -178,6 +180,7 @@ async def period_keywords(
 async def _top_posts(
     session: AsyncSession, where: ColumnElement[bool], limit: int
 ) -> list[TopPost]:
+    """The posts with the most comments in the period, with their text."""
     count = func.count().label("comments")
     query = (
         select(Comment.owner_id, Comment.post_id, count, Post.text)
@@ -194,6 +197,7 @@ async def _top_posts(
 async def _top_authors(
     session: AsyncSession, where: ColumnElement[bool], limit: int
 ) -> list[TopAuthor]:
+    """The most active authors of the period, named where VK told us their names."""
     count = func.count().label("comments")
     top = (
         select(Comment.from_id, count)
@@ -213,6 +217,7 @@ async def _top_authors(
 
 
 async def _name(sessions: Sessions, owner_id: int | None) -> str:
+    """The community's name as people know it (all communities: none)."""
     if owner_id is None:
         return ""
     async with sessions() as session:

@@ -28,6 +28,7 @@ def caption(summary: Summary) -> str:
 
 
 def growth_text(summary: Summary) -> str:
+    """Growth in words; a previous period without comments has no percentage to show."""
     growth = summary.growth
     if growth is None:
         return ngettext(
@@ -72,6 +73,7 @@ def figures(summary: Summary) -> list[str]:
 
 
 def top_lists(summary: Summary, *, keywords: bool) -> list[str]:
+    """Top posts, authors and (for one community's own report) keywords, as numbered lines."""
     lines: list[str] = []
     if summary.top_posts:
         lines.append(_("Top posts by comments:"))

@@ -32,6 +32,7 @@ class Delivery:
         self.key = f"vkc:sent:{ctx['job_id']}"
 
     async def _once(self, part: str, send: Callable[[], Awaitable[Any]]) -> None:
+        """Send unless an earlier try sent this part; Telegram's pauses become arq retries."""
         redis = self.ctx["redis"]
         if await redis.sismember(self.key, part):
             return
