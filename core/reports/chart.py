@@ -68,9 +68,12 @@ def _per_day(ax: Axes, summary: Summary) -> None:
                 marker="o",
                 markersize=3,
                 linewidth=2,
-                label=section.name[:40],
+                label=section.name[:32],
             )
-        ax.legend(loc="upper left", ncols=2)
+        # Beside the plot, so the lines stay visible.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+        ax.figure.subplots_adjust(right=0.74)
+        ax.set_ylim(bottom=0)
     else:
         days, counts = _series(summary)
         ax.bar(days, counts, color="#4a76a8", width=0.8)  # type: ignore[arg-type]
