@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -57,6 +58,18 @@ async def bot_ready(tg: FakeTelegram) -> None:
     await tg.wait_for_call("getUpdates", timeout=180)
 
 
+async def wait_for_rows(tmp_path: Path, query: str, wanted: int) -> int:
+    """Poll the test's database until the query answers `wanted` (at most a minute)."""
+    found = -1
+    for _ in range(300):
+        with sqlite3.connect(tmp_path / "data" / "vkcomments.sqlite3") as db:
+            found = int(db.execute(query).fetchone()[0])
+        if found == wanted:
+            break
+        await asyncio.sleep(0.2)
+    return found
+
+
 async def report_messages(tg: FakeTelegram, command: str, closing: str) -> list[SentMessage]:
     """Send a /report and return every message it brought, the closing one last."""
     sent = tg.send_text(command, user_id=ADMIN_ID)
@@ -76,12 +89,17 @@ def png_size(message: SentMessage) -> tuple[int, int]:
         return image.size
 
 
-async def test_report_story(services: object, fake_tg: FakeTelegram) -> None:
+async def test_report_story(services: object, fake_tg: FakeTelegram, tmp_path: Path) -> None:
     """After /parse, /report sends the chart, the exact summary, the CSV and the XLSX, then its
     closing line, each once although Telegram's 429 made the job run again; /stats and
     /keywords count the same comments."""
     await bot_ready(fake_tg)
     await parse_and_wait(fake_tg, "/parse report_club 1000")
+    # The parse queued update_statistics: the days are counted before anyone asks.
+    counted = await wait_for_rows(
+        tmp_path, "SELECT coalesce(sum(comments), 0) FROM stats_daily", STORED
+    )
+    assert counted == STORED
     fake_tg.fail_next("sendDocument", retry_after=1)
     messages = await report_messages(fake_tg, "/report report_club 30", "Report for")
     kinds = [m.kind for m in messages]
