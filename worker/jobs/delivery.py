@@ -1,7 +1,8 @@
-"""Sending a job's photos, texts and documents to its chat, each at most once per job.
+"""Sending a job's photos, texts and documents to its chat, each once per job.
 
 arq may run a job again (a crash, a retry after Telegram's 429): what was sent is remembered in
-Redis under the job id, so the rerun sends only the rest.
+Redis under the job id, so the rerun sends only the rest. Only a crash in the instant between
+Telegram's answer and that note can send one part twice.
 """
 
 from __future__ import annotations
