@@ -12,6 +12,7 @@ from aiogram import Bot
 from core import storage
 from core.catalog import ReportArgs, StatisticsArgs, StatsArgs
 from core.jobstate import split_message
+from core.models import Group
 from core.reports import chart, overview
 from core.reports.export import Exported, export, export_names, prepare_upload
 from core.reports.localtime import ensure_zone, period, today
@@ -111,19 +112,19 @@ async def generate_report(ctx: dict[str, Any], args: ReportArgs) -> dict[str, An
     await delivery.photo("chart", png, "report.png", caption(summary))
     for number, piece in enumerate(split_message(summary_text(summary))):
         await delivery.text(f"summary:{number}", piece)
-    result["rows"], result["notes"] = await _send_exports(ctx, delivery, summary, group)
-    return {**result, "delivered": True}
+    rows = await _send_exports(ctx, delivery, summary, group)
+    return {**result, "rows": rows, "delivered": True}
 
 
 async def _send_exports(
-    ctx: dict[str, Any], delivery: Delivery, summary: Summary, group: Any
-) -> tuple[int, list[str]]:
-    """Write the period's comments to files in a private temporary folder and send them."""
+    ctx: dict[str, Any], delivery: Delivery, summary: Summary, group: Group | None
+) -> int:
+    """Write the period's comments to files in a private temporary folder and send them;
+    returns how many rows each holds."""
     settings: Settings = ctx["settings"]
     label = str(group.screen_name or group.id) if group else "all"
     csv_name, xlsx_name = export_names(label, summary.first, summary.last)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    notes: list[str] = []
     with tempfile.TemporaryDirectory(dir=settings.data_dir, prefix="report-") as folder:
         target = Exported(Path(folder) / csv_name, Path(folder) / xlsx_name)
         exported = await export(
@@ -132,7 +133,6 @@ async def _send_exports(
         for kind, path in (("csv", exported.csv), ("xlsx", exported.xlsx)):
             upload = await asyncio.to_thread(prepare_upload, path, settings.upload_limit_bytes)
             note = upload_note(upload, exported.rows, kind)
-            notes.append(note)
             for number, part in enumerate(upload.paths):
                 await delivery.document(f"{kind}:{number}", part, note if number == 0 else "")
-    return exported.rows, notes
+    return exported.rows
