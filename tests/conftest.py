@@ -124,11 +124,13 @@ def start_services(env: dict[str, str], tmp_path: Path, workers: int = 1) -> lis
 class Process:
     """A `python -m ...` child with its output in a file, stopped with SIGINT like Ctrl-C."""
 
-    def __init__(self, module: str, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, module: str, env: dict[str, str], log: Path, args: tuple[str, ...] = ()
+    ) -> None:
         self.log = log
         self.handle = log.open("wb")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", module],
+            [sys.executable, "-m", module, *args],
             cwd=ROOT,
             env=env,
             stdout=self.handle,
