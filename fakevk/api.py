@@ -30,6 +30,7 @@ from typing import Any
 from aiohttp import web
 
 from fakevk.execute import parse_execute_code, run_execute
+from fakevk.faults import FaultKind, FaultPlan, bad_gateway, error_payload, truncate
 from fakevk.index import FakeWalls
 from fakevk.methods import METHODS, FakeApiError, Params, dumps
 from fakevk.wall import (
@@ -72,13 +73,6 @@ class FakeVKStats:
     slow: int = 0  # responses delayed by slow_every
 
 
-_BAD_GATEWAY_HTML = (
-    "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n"
-    "<center><h1>{code} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
-    "</body>\r\n</html>\r\n"
-)
-
-
 def _last_second(times: dict[str, deque[float]], token: str, now: float) -> deque[float]:
     """The token's request times within the sliding 1.0 s window ending at ``now``."""
     window = times.setdefault(token, deque())
@@ -100,7 +94,9 @@ class FakeVK(FakeWalls):
 
     Fault injection: ``fail_5xx_every=N`` answers every N-th HTTP request with 502/503 and an
     HTML body, ``slow_every=N`` delays every N-th response by ``slow_seconds``,
-    ``daily_limit_after=N`` answers error 29 to a token after its N-th accepted request.
+    ``daily_limit_after=N`` answers error 29 to a token after its N-th accepted request, and
+    :meth:`inject` plans error-6 storms, captchas, 5xx, timeouts and truncated JSON for chosen
+    upcoming requests (see :mod:`fakevk.faults`).
 
     ``on_request(method, params)`` is called for every dispatched call (including each call
     inside ``execute``) *before* it is served, so a test can change the wall mid-paging;
@@ -134,6 +130,7 @@ class FakeVK(FakeWalls):
         self.slow_seconds = slow_seconds
         self.daily_limit_after = daily_limit_after
         self.stats = FakeVKStats()
+        self.faults = FaultPlan()
         self.on_request: RequestHook | None = None
         self.url: str | None = None
 
@@ -211,30 +208,39 @@ class FakeVK(FakeWalls):
         now = time.monotonic()
         token = params.get("access_token", "")
         self._measure_rate(token, now)
+        fault = self.faults.take(number)
         response: web.StreamResponse
-        if self.fail_5xx_every and number % self.fail_5xx_every == 0:
+        if fault == "http5xx" or (self.fail_5xx_every and number % self.fail_5xx_every == 0):
+            # The request never reaches the API: no rate limit used, no on_request call.
             self.stats.http_5xx += 1
-            # Alternate 502/503 like a flaky balancer; the request never reaches the API, so
-            # it neither uses the rate limit nor reaches on_request.
-            code, reason = (
-                (502, "Bad Gateway")
-                if self.stats.http_5xx % 2
-                else (503, "Service Temporarily Unavailable")
-            )
-            response = web.Response(
-                status=code,
-                text=_BAD_GATEWAY_HTML.format(code=code, reason=reason),
-                content_type="text/html",
-            )
+            response = bad_gateway(self.stats.http_5xx)
         else:
-            body = self._process(method, params, token, now)
+            if fault in ("error6", "captcha"):
+                body = self._injected_error(fault, number, method, params)
+            else:
+                body = self._process(method, params, token, now)
+            if fault == "truncated":
+                body = truncate(body)
             response = web.Response(
                 body=body.encode("utf-8"), content_type="application/json", charset="utf-8"
             )
         if self.slow_every and number % self.slow_every == 0:
             self.stats.slow += 1
             await asyncio.sleep(self.slow_seconds)
+        if fault == "timeout":
+            await asyncio.sleep(self.faults.timeout_seconds)
         return response
+
+    def inject(self, kind: FaultKind, *, times: int = 1, after: int = 0) -> None:
+        """Make the `times` HTTP requests that follow the next `after` ones fail with `kind`."""
+        self.faults.add(kind, first=self.stats.requests + after + 1, times=times)
+
+    def _injected_error(self, kind: str, number: int, method: str, params: Params) -> str:
+        code, message, extra = error_payload(kind, number)
+        self.stats.errors[code] += 1
+        self.stats.error6 += int(code == 6)
+        error = self._error_object(FakeApiError(code, message), method, params)
+        return dumps({"error": {**error, **extra}})
 
     def _measure_rate(self, token: str, now: float) -> None:
         seen = _last_second(self._seen, token, now)
