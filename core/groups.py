@@ -37,4 +37,6 @@ def normalize_group(raw: str) -> str:
             return str(group_id)
     if _SCREEN_NAME.fullmatch(text) and not text.isdigit():
         return text.lower()
-    raise ValueError(f"{raw.strip()[:64]!r} is not a VK community: expected {GROUP_HELP}")
+    shown = repr(raw.strip()[:40])  # escapes control characters; they may quadruple it
+    shown = shown if len(shown) <= 42 else shown[:41] + "…"
+    raise ValueError(f"{shown} is not a VK community: expected {GROUP_HELP}")
