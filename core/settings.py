@@ -90,8 +90,8 @@ class Settings(BaseSettings):
         if value is None:
             return None
         schemes = ("sqlite+aiosqlite", "postgresql+asyncpg")
-        return _checked_url(value, schemes, "a sqlite+aiosqlite:// or postgresql+asyncpg:// URL",
-                            need_host=False)  # fmt: skip
+        expected = "a sqlite+aiosqlite:// or postgresql+asyncpg:// URL"
+        return _checked_url(value, schemes, expected, need_host=False)
 
     @field_validator("log_level")
     @classmethod
