@@ -17,12 +17,16 @@ from arq.jobs import Job, JobResult
 
 from tests.conftest import ADMIN_ID, BOT_TOKEN, VK_TOKEN, Process, running
 from tests.fakes import FakeTelegram
-from tests.test_e2e_bot import parse_and_wait, start_job
+from tests.test_e2e_bot import start_job
 from tests.test_processes import clean_env, run
 
 SECRETS = (BOT_TOKEN, VK_TOKEN, quote(BOT_TOKEN, safe=""))
 # What a misbehaving server or proxy might put in an error: the request path, token and all.
 ECHOED_PATH = f"Bad Request: cannot handle /bot{BOT_TOKEN}/sendMessage"
+# Generous bounds for events, as processes start slowly on a busy machine.
+STARTED_S = 180.0
+FINISHED_S = 180.0
+STORIES = (("/parse taiga_demo 50", "finished"), ("/parse secret_club", "failed"))
 
 
 def leaked(text: str | bytes) -> list[str]:
@@ -105,12 +109,12 @@ def test_uncaught_exceptions_are_masked(tmp_path: Path) -> None:
 async def arq_result(redis: ArqRedis, job_id: str, queue: str) -> JobResult:
     """A job's stored arq result, waited for (bounded)."""
     job = Job(job_id, redis, _queue_name=queue)
-    for _ in range(600):
+    for _ in range(int(FINISHED_S * 10)):
         info = await job.result_info()
         if info is not None:
             return info
         await asyncio.sleep(0.1)
-    raise AssertionError(f"job {job_id} has no result after 60 s")
+    raise AssertionError(f"job {job_id} has no result after {FINISHED_S} s")
 
 
 async def redis_dump(redis: aioredis.Redis) -> bytes:
@@ -155,24 +159,27 @@ async def test_tokens_never_leave_any_process(
         # `python -m bot` and `python -m worker`: a parse, a failing parse, a failing notification,
         # and a Bot API error quoting the token on getUpdates.
         async with running(app_env, tmp_path) as processes:
-            await parse_and_wait(fake_tg, "/parse taiga_demo 50")
-            private = await start_job(fake_tg, "/parse secret_club")
-            await fake_tg.wait_for_message(ADMIN_ID, f"failed ({private})", timeout=60)
+            await fake_tg.wait_for_call("setMyCommands", timeout=STARTED_S)
+            for command, ending in STORIES:
+                job_id = await start_job(fake_tg, command)
+                await fake_tg.wait_for_message(ADMIN_ID, f"{ending} ({job_id})", timeout=FINISHED_S)
             await fail_notification_with_echoed_token(
                 fake_tg, redis, queue, "/parse fishing_club 30"
             )
             fake_tg.fail_next("getUpdates", error_code=500, description=ECHOED_PATH)
             await fake_tg.wait_for_call("getUpdates", lambda call: call.status == 500)
             sent = fake_tg.send_text("/jobs", user_id=ADMIN_ID)
-            await fake_tg.wait_for_message(ADMIN_ID, "Recent jobs", after=sent, timeout=60)
+            await fake_tg.wait_for_message(ADMIN_ID, "Recent jobs", after=sent, timeout=FINISHED_S)
         outputs += [p.output() for p in processes]
 
         # arq's own CLI (it configures logging itself, after importing the settings).
         logs = tmp_path / "arq-cli"
         logs.mkdir()
+        calls = len(fake_tg.calls)
         arq_worker = Process("arq", app_env, logs / "arq.log", ("worker.settings.WorkerSettings",))
         try:
             async with running(app_env, logs, workers=0) as processes:
+                await fake_tg.wait_for_call("setMyCommands", timeout=STARTED_S, after=calls)
                 await fail_notification_with_echoed_token(
                     fake_tg, redis, queue, "/parse fishing_club 60"
                 )
@@ -186,7 +193,7 @@ async def test_tokens_never_leave_any_process(
         # A bot whose start fails with an error quoting the token: Python prints the traceback.
         fake_tg.fail_next("setMyCommands", error_code=401, description=ECHOED_PATH)
         bot = Process("bot", app_env, tmp_path / "bot-start.log")
-        for _ in range(600):
+        for _ in range(int(STARTED_S * 10)):
             if bot.popen.poll() is not None:
                 break
             await asyncio.sleep(0.1)

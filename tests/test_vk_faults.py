@@ -118,9 +118,10 @@ async def test_captcha_reaches_the_chat_and_the_audit_row(
 ) -> None:
     """Through the real bot and worker: the parse fails with the captcha reason in its closing
     message and audit row; a later parse stores the whole wall, every comment once."""
+    await fake_tg.wait_for_call("setMyCommands", timeout=180)  # a busy machine starts slowly
     fake_vk.inject("captcha", after=2)
     job_id = await start_job(fake_tg, "/parse taiga_demo 100000")
-    final = await fake_tg.wait_for_message(1001, f"failed ({job_id})", timeout=60)
+    final = await fake_tg.wait_for_message(1001, f"failed ({job_id})", timeout=180)
     assert "VK asks to solve a captcha (error 14)" in (final.text or "")
     with sqlite3.connect(tmp_path / "data" / "vkcomments.sqlite3") as db:
         status, summary = db.execute(
@@ -129,7 +130,7 @@ async def test_captcha_reaches_the_chat_and_the_audit_row(
     assert status == "failed" and "captcha (error 14)" in summary
 
     again = await start_job(fake_tg, "/parse taiga_demo 100000")
-    await fake_tg.wait_for_message(1001, f"finished ({again})", timeout=60)
+    await fake_tg.wait_for_message(1001, f"finished ({again})", timeout=180)
     assert stored_comments(tmp_path / "data") == count_comments(DEMO_GROUP)
 
 
