@@ -13,12 +13,11 @@ from core.catalog import CATALOG, JobSpec
 from core.i18n import _
 from core.jobstate import JobFailed
 from core.logs import guard_secrets, safe_reason
-from core.queue import redis_settings, validation_context
+from core.queue import KEEP_RESULT_S, redis_settings, validation_context
 from core.settings import Settings, load_settings
 from core.vk.errors import VkError
 from worker import context, jobs
 
-KEEP_RESULT_S = 7 * 24 * 3600
 # What arq itself acts on (retry, abort, timeout): passed through untouched.
 _ARQ_SIGNALS = (Retry, RetryJob, asyncio.CancelledError, TimeoutError)
 
@@ -38,7 +37,7 @@ def _bind(spec: JobSpec) -> Function:
     async def run(ctx: dict[str, Any], **kwargs: Any) -> Any:
         try:
             args = spec.args.model_validate(kwargs, context=validation_context(ctx["settings"]))
-            return await function(ctx, args)
+            return await context.run_job(ctx, spec, function, args)
         except _ARQ_SIGNALS:
             raise
         except (JobFailed, VkError) as error:
