@@ -139,10 +139,11 @@ async def redis_dump(redis: aioredis.Redis) -> bytes:
 async def fail_notification_with_echoed_token(
     tg: FakeTelegram, redis: ArqRedis, queue: str, command: str
 ) -> None:
-    """Start a job, then make Telegram answer its closing message and card edits with an error
-    that quotes the token; the job's notification fails with a short reason of ours."""
+    """Start a job, then make Telegram answer its closing message (and the short plain
+    fallback) and card edits with an error that quotes the token; the job's notification fails
+    with a short reason of ours."""
     job_id = await start_job(tg, command)
-    tg.fail_next("sendMessage", error_code=400, description=ECHOED_PATH)
+    tg.fail_next("sendMessage", error_code=400, description=ECHOED_PATH, times=2)
     tg.fail_next("editMessageText", error_code=400, description=ECHOED_PATH, times=5)
     info = await arq_result(redis, f"notify:{job_id}", queue)
     assert not info.success, tg.dump(60)
