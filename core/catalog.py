@@ -189,8 +189,12 @@ class JobSpec:
     command: str | None = None
     usage: str = ""
     dedupe: Callable[[Any], str] | None = None
+    # A job closes in the chat that started it; without a chat, a failure goes to NOTIFY_CHAT_ID
+    # unless this is False (the closing message's own job: it must not report on itself).
     notify: bool = True
     card: bool = True  # a progress message with buttons; quick jobs just answer at the end
+    # Seconds per try, matched to the job's work. A dead worker's job does not wait for it:
+    # the sweeper re-queues it within WORKER_LOST_AFTER + SWEEP_INTERVAL.
     timeout: int | None = None
     max_tries: int | None = None
 
@@ -206,7 +210,8 @@ CATALOG: dict[str, JobSpec] = {
             command="parse",
             usage="/parse <group> [limit] [days]",
             dedupe=lambda args: f"parse:{args.group}",
-            timeout=6 * 3600,
+            # PARSE_MAX_LIMIT comments take ~10 min alone at 3 rps; parses share the pace.
+            timeout=2 * 3600,
         ),
         JobSpec(
             name="analyze_text_morphology",
@@ -224,7 +229,7 @@ CATALOG: dict[str, JobSpec] = {
             command="keywords",
             usage="/keywords <group> [n] [days]",
             card=False,
-            timeout=1800,
+            timeout=900,
         ),
         JobSpec(
             name="process_batch_comments",
@@ -244,8 +249,7 @@ CATALOG: dict[str, JobSpec] = {
             title="Analyse one part of a batch",
             describe=_describe_batch,
             admin_only=True,
-            notify=False,
-            timeout=1800,
+            timeout=600,
         ),
         JobSpec(
             name="send_notification",
@@ -254,6 +258,7 @@ CATALOG: dict[str, JobSpec] = {
             describe=_describe_notification,
             admin_only=True,
             notify=False,
+            timeout=60,
             max_tries=8,
         ),
     )
