@@ -239,7 +239,7 @@ CATALOG: dict[str, JobSpec] = {
             dedupe=lambda args: f"analyze:{args.group}",
             # Each try is short: it queues the parts or looks at them and retries later. Every
             # look spends a try, so there are enough for a day of looks; tries that die are
-            # bounded separately (worker.jobs.analysis._count_interruption).
+            # bounded separately (worker.jobs.analysis._count_start).
             timeout=1800,
             max_tries=10_000,
         ),
