@@ -7,10 +7,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis, RedisSettings
 from arq.constants import abort_jobs_ss, health_check_key_suffix, in_progress_key_prefix
 from arq.jobs import Job, JobStatus
 from pydantic import ValidationError
+from redis.asyncio import ConnectionPool
 from sqlalchemy import text
 
 from core import storage
@@ -21,12 +22,30 @@ from core.settings import Settings
 ACTIVE = (JobStatus.queued, JobStatus.deferred, JobStatus.in_progress)
 
 
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
 def redis_settings(settings: Settings) -> RedisSettings:
-    return RedisSettings.from_dsn(settings.redis_url or "redis://127.0.0.1:6379/0")
+    found = RedisSettings.from_dsn(settings.redis_url or DEFAULT_REDIS_URL)
+    found.conn_timeout = settings.redis_timeout  # type: ignore[assignment]  # arq types it int
+    return found
 
 
 async def connect(settings: Settings) -> ArqRedis:
-    return await create_pool(redis_settings(settings), default_queue_name=settings.arq_queue_name)
+    """An arq Redis client whose every connect and command is bounded by REDIS_TIMEOUT.
+
+    arq's `create_pool` passes no socket timeout to redis-py: a command to a Redis that stopped
+    answering would wait forever, and a chat command would never get its "queue unavailable"
+    answer. Connections are made lazily, and remade after an outage.
+    """
+    connections = ConnectionPool.from_url(
+        settings.redis_url or DEFAULT_REDIS_URL,
+        socket_connect_timeout=settings.redis_timeout,
+        socket_timeout=settings.redis_timeout,
+    )
+    redis = ArqRedis(connections, default_queue_name=settings.arq_queue_name)
+    redis.auto_close_connection_pool = True  # aclose() closes the connections it made
+    return redis
 
 
 def validation_context(settings: Settings) -> dict[str, Any]:

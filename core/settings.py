@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     arq_queue_name: str = Field("arq:queue", min_length=1)
     arq_burst_mode: bool = False
     redis_url: str | None = None
+    # Bounds every Redis connect and command, so a command answers "queue unavailable" quickly.
+    redis_timeout: float = Field(1.5, gt=0, le=60)
+    # How long a starting process waits for Redis and the database before giving up (exit 2).
+    startup_timeout: float = Field(30.0, ge=0, le=3600)
 
     # Telegram
     bot_token: SecretStr | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from arq.worker import Function, func
 from core.catalog import CATALOG, JobSpec
 from core.queue import redis_settings, validation_context
 from core.settings import Settings, load_settings
+from core.startup import require_services
 from worker import context, jobs
 
 KEEP_RESULT_S = 7 * 24 * 3600
@@ -61,6 +63,15 @@ def worker_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-# arq takes a dict as well as a class: `arq worker.settings.WorkerSettings` and `python -m worker`
-# both read this one, built from the environment when the module is imported.
-WorkerSettings: dict[str, Any] = worker_options(load_settings())
+def __getattr__(name: str) -> dict[str, Any]:
+    """`WorkerSettings`, built when arq's CLI (`arq worker.settings.WorkerSettings`) asks for it.
+
+    Built on demand rather than at import, so that importing this module (console mode, tests)
+    neither reads the environment nor waits for services. Like `python -m worker`, the CLI
+    gives Redis and the database STARTUP_TIMEOUT to answer, then one line and exit code 2.
+    """
+    if name != "WorkerSettings":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    settings = load_settings()
+    asyncio.run(require_services(settings))
+    return worker_options(settings)
