@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.audit import audit_trail
 from core.db import upsert
 from core.models import Comment, Group, JobAudit, Post
 
@@ -28,30 +29,25 @@ async def record_enqueued(
     chat_id: int | None,
     args: dict[str, Any],
 ) -> None:
-    async with sessions.begin() as session:
-        await upsert(
-            session,
-            JobAudit.__table__,  # type: ignore[arg-type]
-            [
-                {
-                    "job_id": job_id,
-                    "job_name": job_name,
-                    "user_id": user_id,
-                    "chat_id": chat_id,
-                    "args": args,
-                    "status": "queued",
-                    "tries": 0,
-                    "enqueued_at": utcnow(),
-                }
-            ],
-            keys=["job_id"],
-            update=[],
-        )
+    """The job's audit row, committed (with whatever else is being written) before it returns."""
+    await audit_trail(sessions).insert(
+        {
+            "job_id": job_id,
+            "job_name": job_name,
+            "user_id": user_id,
+            "chat_id": chat_id,
+            "args": args,
+            "status": "queued",
+            "tries": 0,
+            "enqueued_at": utcnow(),
+        }
+    )
 
 
 async def update_job(sessions: Sessions, job_id: str, **values: Any) -> None:
-    async with sessions.begin() as session:
-        await session.execute(update(JobAudit).where(JobAudit.job_id == job_id).values(**values))
+    """Set columns of a job's audit row, committed before it returns, in order with the
+    process's batched audit writes (`core.audit`)."""
+    await audit_trail(sessions).update_now(job_id, **values)
 
 
 async def get_job(sessions: Sessions, job_id: str) -> JobAudit | None:
