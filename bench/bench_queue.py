@@ -62,9 +62,10 @@ class NoArgs(JobArgs):
     """The no-op takes nothing."""
 
 
+# Closed like any job a person starts (audit row finished; no chat, so no message to send).
 NOOP_SPEC = JobSpec(
     name=NOOP, args=NoArgs, title="Do nothing (queue benchmark)", describe=lambda _: "done",
-    card=False, notify=False,
+    card=False,
 )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ a commit.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import weakref
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 FIRST_DELAY_S = 0.2
 MAX_DELAY_S = 5.0
+# How long updates nobody waits for may gather before they are written.
+LINGER_S = 0.05
 Row = dict[str, Any]
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -44,6 +47,8 @@ class Batch:
     written: asyncio.Future[BaseException | None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+
+    awaited: bool = False  # someone waits for this batch's commit: write it at once
 
     def empty(self) -> bool:
         return not self.inserts and not self.updates
@@ -76,6 +81,7 @@ class AuditTrail:
         await self._committed(batch)
 
     async def _committed(self, batch: Batch) -> None:
+        batch.awaited = True
         self._start_writer()
         error = await asyncio.shield(batch.written)
         if error is not None:
@@ -98,6 +104,9 @@ class AuditTrail:
     async def _write_batches(self) -> None:
         delay = FIRST_DELAY_S
         while self.gathering is not None and not self.gathering.empty():
+            if not self.gathering.awaited:
+                # Nobody waits for these updates: let more gather so they share a commit.
+                await asyncio.sleep(LINGER_S)
             batch, self.gathering = self.gathering, None
             try:
                 await self._write(batch)
@@ -139,25 +148,25 @@ class AuditTrail:
 
 
 def _updates_by_columns(updates: dict[str, Row]) -> list[tuple[Update, list[Row]]]:
-    """UPDATE statements by primary key, one per set of columns, with their parameter rows.
-
-    Core rather than the ORM's bulk update, which refuses a row that is not there (a job
-    enqueued without an audit row, like a closing message, is updated as a harmless no-op).
-    """
-    table: Table = JobAudit.__table__  # type: ignore[assignment]
+    """UPDATE statements by primary key, one per set of columns, with their parameter rows."""
     grouped: dict[tuple[str, ...], list[Row]] = {}
     for job_id, values in updates.items():
         row = {"key_job_id": job_id, **{f"new_{name}": value for name, value in values.items()}}
         grouped.setdefault(tuple(sorted(values)), []).append(row)
-    return [
-        (
-            update(table)
-            .where(table.c.job_id == bindparam("key_job_id"))
-            .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in names}),
-            rows,
-        )
-        for names, rows in grouped.items()
-    ]
+    return [(_update_statement(names), rows) for names, rows in grouped.items()]
+
+
+@functools.cache
+def _update_statement(names: tuple[str, ...]) -> Update:
+    """One statement per set of columns, built once: building and keying it costs more than
+    the write. Core rather than the ORM's bulk update, which refuses a row that is not there
+    (a job enqueued without an audit row, like a closing message, is a harmless no-op)."""
+    table: Table = JobAudit.__table__  # type: ignore[assignment]
+    return (
+        update(table)
+        .where(table.c.job_id == bindparam("key_job_id"))
+        .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in names})
+    )
 
 
 _TRAILS: weakref.WeakKeyDictionary[Sessions, AuditTrail] = weakref.WeakKeyDictionary()

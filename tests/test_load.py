@@ -42,9 +42,9 @@ async def test_200_users_at_once_all_answered(
     """Every one of 200 users, all sending at the same moment, gets an answer to the command."""
     users = [FIRST_USER + i for i in range(USERS)]
     env = {**app_env, "ALLOWED_USER_IDS": ",".join(map(str, [ALLOWED_ID, *users]))}
-    async with running(env, tmp_path):
-        sent = fake_tg.send_text("/queue", user_id=ALLOWED_ID)
-        await fake_tg.wait_for_message(ALLOWED_ID, "1 worker", after=sent, timeout=90)
+    async with running(env, tmp_path) as (worker, _bot):
+        await fake_tg.wait_for_call("setMyCommands", timeout=180)  # the bot is up
+        await wait_for_text(worker, "ready")
         sent_at = {}
         for number, user in enumerate(users):
             sent_at[user] = time.monotonic()

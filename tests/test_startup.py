@@ -76,7 +76,7 @@ async def test_worker_waits_for_redis_that_comes_up(tmp_path: Path) -> None:
         server.stop()
 
 
-async def wait_for_text(process: Process, text: str, bound_s: float = 90) -> None:
+async def wait_for_text(process: Process, text: str, bound_s: float = 180) -> None:
     """Until `text` shows in the process's output (bounded); fails early if the process ends."""
     async with asyncio.timeout(bound_s):
         while text not in process.output():
