@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     redis_timeout: float = Field(1.5, gt=0, le=60)
     # How long a starting process waits for Redis and the database before giving up (exit 2).
     startup_timeout: float = Field(30.0, ge=0, le=3600)
+    # A worker whose heartbeat is older than this is gone; the sweeper (in every worker, every
+    # SWEEP_INTERVAL) puts its jobs back on the queue.
+    worker_lost_after: float = Field(30.0, ge=1)
+    sweep_interval: float = Field(15.0, gt=0)
 
     # Telegram
     bot_token: SecretStr | None = None
