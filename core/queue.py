@@ -24,6 +24,7 @@ from redis.exceptions import WatchError
 from sqlalchemy import text
 
 from core import storage
+from core.audit import audit_trail
 from core.catalog import CATALOG, JobArgs, JobSpec
 from core.i18n import _
 from core.jobstate import JobView, describe_result, final_text, job_view, worker_key
@@ -162,8 +163,9 @@ class JobQueue:
             await self.notify_end(view, chat_id)
         complete = view.status == "complete"
         summary = describe_result(view.job_name, view.result) if complete else view.error
-        await storage.update_job(
-            self.sessions,
+        # With the audit trail's next batch, off the job's path: if this process dies first,
+        # the row stays open and the sweeper closes the job again (the message stays single).
+        audit_trail(self.sessions).update(
             job_id,
             status=view.status,
             finished_at=storage.utcnow(),

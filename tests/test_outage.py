@@ -51,7 +51,7 @@ async def test_redis_outage_is_ridden_out(
 
         own_redis.stop()
         down_at = time.monotonic()
-        await wait_for_text(worker, "Redis unreachable")
+        await wait_for_text(worker, "Redis failing")
         waits = []
         for command in ("/parse taiga_demo 10", "/status 0123456789abcdef0123456789abcdef"):
             sent_at = time.monotonic()
@@ -64,7 +64,7 @@ async def test_redis_outage_is_ridden_out(
         await asyncio.sleep(max(0.0, down_at + OUTAGE_S - time.monotonic()))
         own_redis.start()
 
-        await wait_for_text(worker, "Redis back")
+        await wait_for_text(worker, "Redis recovered")
         _, final = await parse_and_wait(fake_tg, "/parse taiga_demo 100000")
         assert f"{count_comments(DEMO_GROUP)} comments parsed" in final
         await health_shows(fake_tg, "Workers alive: 1")

@@ -17,6 +17,7 @@ from arq.connections import ArqRedis
 from arq.constants import retry_key_prefix
 
 from core import jobstate, storage
+from core.audit import audit_trail
 from core.catalog import JobArgs, JobSpec
 from core.db import make_engine, make_sessionmaker, migrate
 from core.queue import JobQueue
@@ -62,6 +63,7 @@ async def shutdown(ctx: Ctx) -> None:
     if bot is not None and ctx.get("own_bot"):
         await bot.session.close()
     if "engine" in ctx:
+        await audit_trail(ctx["sessions"]).flush()
         await ctx["engine"].dispose()
 
 
@@ -98,15 +100,9 @@ async def on_job_start(ctx: Ctx) -> None:
             owner_key(job_id), ctx["worker_id"], ex=int(in_progress_timeout(settings))
         ),
     )
-    await patiently(
-        f"recording the start of job {job_id}",
-        lambda: storage.update_job(
-            ctx["sessions"],
-            job_id,
-            status="running",
-            tries=ctx["job_try"],
-            started_at=storage.utcnow(),
-        ),
+    # Written with the next batch of the audit trail, off the job's path; retried there.
+    audit_trail(ctx["sessions"]).update(
+        job_id, status="running", tries=ctx["job_try"], started_at=storage.utcnow()
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from arq.worker import Worker
 from redis.exceptions import RedisError
 
 from core.queue import connect
+from worker.resilience import Condition
 
 log = logging.getLogger(__name__)
 
@@ -37,31 +37,12 @@ def backoff() -> Iterator[float]:
         delay = min(delay * 2, MAX_DELAY_S)
 
 
-class RedisState:
-    """Whether Redis answered last time; logs only when that changes, however many tasks ask."""
-
-    def __init__(self) -> None:
-        self.down_since: float | None = None
-
-    def lost(self, error: BaseException) -> None:
-        if self.down_since is None:
-            self.down_since = time.monotonic()
-            log.warning(
-                "Redis unreachable (%s: %s); retrying with backoff", type(error).__name__, error
-            )
-
-    def answered(self) -> None:
-        if self.down_since is not None:
-            log.warning("Redis back after %.1f s", time.monotonic() - self.down_since)
-            self.down_since = None
-
-
 class ResilientWorker(Worker):
     """`arq.Worker` that never exits on a Redis outage; `python -m worker` runs this one."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.redis_state = RedisState()
+        self.redis_state = Condition("Redis")  # logs once when lost, once when back
         self._poll_waits = backoff()
 
     async def main(self) -> None:
@@ -75,10 +56,10 @@ class ResilientWorker(Worker):
         try:
             await super()._poll_iteration()
         except RedisError as error:
-            self.redis_state.lost(error)
+            self.redis_state.failed(error)
             await asyncio.sleep(next(self._poll_waits))
         else:
-            self.redis_state.answered()
+            self.redis_state.recovered()
             self._poll_waits = backoff()
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
@@ -110,10 +91,10 @@ class ResilientWorker(Worker):
         """
         if await self.pool.zscore(self.queue_name, job_id) is None:
             return
-        async with self.pool.pipeline(transaction=True) as pipe:
-            pipe.decr(retry_key_prefix + job_id)
-            pipe.delete(in_progress_key_prefix + job_id)
-            await pipe.execute()
+        tries_key = retry_key_prefix + job_id
+        if int(await self.pool.get(tries_key) or 0) > 0:  # the cut-off step may not have counted
+            await self.pool.decr(tries_key)
+        await self.pool.delete(in_progress_key_prefix + job_id)
 
     async def finish_job(self, *args: Any, **kwargs: Any) -> None:
         await self._until_redis_answers(super().finish_job, *args, **kwargs)
@@ -136,8 +117,8 @@ class ResilientWorker(Worker):
             try:
                 await step(*args, **kwargs)
             except RedisError as error:
-                self.redis_state.lost(error)
+                self.redis_state.failed(error)
                 await asyncio.sleep(delay)
             else:
-                self.redis_state.answered()
+                self.redis_state.recovered()
                 return
