@@ -9,6 +9,7 @@ import statistics
 import time
 from pathlib import Path
 
+import pytest
 from arq.constants import result_key_prefix
 
 from core.catalog import CATALOG, AnalyzeTextArgs
@@ -66,6 +67,7 @@ async def test_200_users_at_once_all_answered(
         assert texts and not any("went wrong" in text for text in texts), (user, texts)
 
 
+@pytest.mark.slow
 async def test_10000_jobs_drain_exactly_once(app_env: dict[str, str], tmp_path: Path) -> None:
     """10,000 cheap catalog jobs queued at once, two workers: all complete, each ran once."""
     workers = [Process("worker", app_env, tmp_path / f"worker{i}.log") for i in range(2)]

@@ -42,6 +42,7 @@ async def health_shows(tg: FakeTelegram, text: str) -> None:
             await asyncio.sleep(0.5)
 
 
+@pytest.mark.slow
 async def test_redis_outage_is_ridden_out(
     app_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, own_redis: RedisServer
 ) -> None:
