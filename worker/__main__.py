@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
     from worker.settings import worker_options
 
     settings = load_settings()
-    setup_logging(settings.log_level, [settings.bot_token, settings.vk_token])
+    setup_logging(settings.log_level, settings.secrets())
     asyncio.run(require_services(settings))
     ResilientWorker(**worker_options(settings)).run()
     return 0
