@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.catalog import CATALOG
@@ -53,9 +55,15 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
-def field_name(loc: Sequence[Any]) -> str:
-    """`kwargs.limit` from FastAPI's `("body", "parse_vk_comments", "kwargs", "limit")`."""
-    parts = [str(p) for p in loc if str(p) not in CATALOG]
+def field_name(error: Mapping[str, Any]) -> str:
+    """`kwargs.limit` from FastAPI's `("body", "parse_vk_comments", "kwargs", "limit")`.
+
+    A missing or unknown job name is reported at the union's tag: name that field.
+    """
+    discriminator = str((error.get("ctx") or {}).get("discriminator", "")).strip("'")
+    parts = [str(p) for p in error.get("loc", ()) if str(p) not in CATALOG]
+    if discriminator:
+        parts.append(discriminator)
     if len(parts) > 1 and parts[0] in SOURCES:
         parts = parts[1:]
     return ".".join(parts) or "body"
@@ -79,7 +87,7 @@ def install(app: FastAPI) -> None:
     async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         """422 naming the first bad field; the value itself is never echoed (it may be secret)."""
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": ""}
-        field = field_name(first.get("loc", ()))
+        field = field_name(first)
         reason = str(first.get("msg", "")).removeprefix("Value error, ")
         return error_response(422, _("{field}: {reason}", field=field, reason=reason), field)
 
@@ -88,6 +96,14 @@ def install(app: FastAPI) -> None:
         messages = {404: _("Not found."), 405: _("Method not allowed.")}
         message = messages.get(exc.status_code, str(exc.detail))
         return error_response(exc.status_code, message, headers=exc.headers)
+
+    @app.exception_handler(RedisError)
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(OSError)
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        """Redis or the database is out of reach: say so (503), as the bot does, and log it."""
+        log.warning("%s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return error_response(503, _("The job queue is unavailable right now; try again shortly."))
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:

@@ -52,6 +52,10 @@ async def enqueue(
         raise invalid_arguments(error, field_prefix) from None
     submitted = await queue.submit(spec, args, user_id=caller.client_id, chat_id=notify_chat_id)
     job_id = submitted.job_id
+    arguments = args.model_dump(mode="json")
+    if submitted.existing:  # the running job's own arguments, not the ones just sent
+        audit = await storage.get_job(queue.sessions, job_id)
+        arguments = audit.args if audit is not None else arguments
     links = JobLinks(
         job_id=job_id,
         function=spec.name,
@@ -59,7 +63,7 @@ async def enqueue(
         already_running=submitted.existing,
         status_url=f"{PREFIX}/status/{job_id}",
         result_url=f"{PREFIX}/result/{job_id}",
-        **args.model_dump(mode="json"),
+        **arguments,
     )
     if submitted.existing:
         return 200, Accepted(message=_("Already running: job {job_id}", job_id=job_id), data=links)

@@ -25,7 +25,6 @@ class EnqueueBase(BaseModel):
         function_name: str
         kwargs: JobArgs
 
-    args: list[Any] = Field(default_factory=list, description="positional arguments")
     notify_chat_id: ChatId = None
 
     @model_validator(mode="before")
@@ -35,17 +34,9 @@ class EnqueueBase(BaseModel):
             return data
         names = list(cls.model_fields["kwargs"].annotation.model_fields)  # type: ignore[union-attr]
         positional = data.get("args", [])
-        if len(positional) > len(names):
-            raise ValueError(
-                _(
-                    "too many arguments ({given}, at most {most})",
-                    given=len(positional),
-                    most=len(names),
-                )
-            )
         kwargs = data.get("kwargs", {})
-        if not isinstance(kwargs, dict):
-            return data
+        if len(positional) > len(names) or not isinstance(kwargs, dict):
+            return data  # the fields' own checks name what is wrong
         clash = sorted(set(names[: len(positional)]) & set(kwargs))
         if clash:
             raise ValueError(_("{field} is given both in args and in kwargs", field=clash[0]))
@@ -59,6 +50,14 @@ def enqueue_model(spec: JobSpec) -> type[EnqueueBase]:
         __base__=EnqueueBase,
         __doc__=spec.title,
         function_name=(Literal[spec.name], ...),
+        args=(
+            list[Any],
+            Field(
+                default_factory=list,
+                max_length=len(spec.args.model_fields),
+                description="positional arguments, in the order of the kwargs' fields",
+            ),
+        ),
         kwargs=(spec.args, Field(default_factory=dict, description="the job's arguments")),
     )
 
