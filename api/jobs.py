@@ -56,18 +56,20 @@ async def enqueue(
     if submitted.existing:  # the running job's own arguments, not the ones just sent
         audit = await storage.get_job(queue.sessions, job_id)
         arguments = audit.args if audit is not None else arguments
-    links = JobLinks(
-        job_id=job_id,
-        function=spec.name,
-        title=_(spec.title),
-        already_running=submitted.existing,
-        status_url=f"{PREFIX}/status/{job_id}",
-        result_url=f"{PREFIX}/result/{job_id}",
-        **arguments,
-    )
+    links = {
+        "job_id": job_id,
+        "function": spec.name,
+        "title": _(spec.title),
+        "already_running": submitted.existing,
+        "status_url": f"{PREFIX}/status/{job_id}",
+        "result_url": f"{PREFIX}/result/{job_id}",
+        "arguments": arguments,
+    }
+    # The module's shape also lists the arguments beside the links, where no name clashes.
+    shown = JobLinks.model_validate({**arguments, **links})
     if submitted.existing:
-        return 200, Accepted(message=_("Already running: job {job_id}", job_id=job_id), data=links)
-    return 202, Accepted(message=_("Job {job_id} is queued.", job_id=job_id), data=links)
+        return 200, Accepted(message=_("Already running: job {job_id}", job_id=job_id), data=shown)
+    return 202, Accepted(message=_("Job {job_id} is queued.", job_id=job_id), data=shown)
 
 
 async def find(queue: JobQueue, job_id: str) -> jobstate.JobView:

@@ -80,6 +80,7 @@ class JobLinks(BaseModel):
     already_running: bool = Field(description="true: a job with these arguments was running")
     status_url: str
     result_url: str
+    arguments: dict[str, Any] = Field(description="the job's validated arguments")
 
 
 class Accepted(BaseModel):

@@ -60,8 +60,11 @@ async def test_refusals(app_env: dict[str, str], tmp_path: Path) -> None:
                 assert answer.headers["www-authenticate"] == "Bearer"
         assert (await client.get("/api/v1/arq/health")).status_code == 200
 
-        for name in ("send_notification", "analyze_comment_chunk"):
-            body = {"function_name": name, "kwargs": {}}
+        for name, kwargs in (
+            ("send_notification", {"chat_id": 1, "text": "hello"}),
+            ("analyze_comment_chunk", {"owner_id": -1, "keys": [[1, 2]]}),
+        ):
+            body = {"function_name": name, "kwargs": kwargs}
             await expect(await client.post(ENQUEUE, json=body, headers=bearer(USER_TOKEN)), 403)
 
         user = bearer(USER_TOKEN)
