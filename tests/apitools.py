@@ -11,7 +11,9 @@ from typing import Any
 import httpx
 
 from core.redis_server import free_port
-from tests.conftest import BOT_TOKEN, VK_TOKEN, Process
+from fakevk.api import FakeVK
+from fakevk.wall import build_synthetic_wall
+from tests.conftest import BOT_TOKEN, FISHING_TEXTS, VK_TOKEN, Process
 
 ADMIN_TOKEN = "admin-token-0123456789"
 USER_TOKEN = "user-token-0123456789"
@@ -85,3 +87,20 @@ async def wait_status(
             return body
         await asyncio.sleep(0.25)
     raise AssertionError(f"job {job_id} never reached {wanted}: {body}")
+
+
+LONG_WALLS = ("long_wall", "long_wall_two")
+
+
+@contextlib.asynccontextmanager
+async def slow_vk() -> AsyncIterator[tuple[FakeVK, dict[str, str]]]:
+    """A fake VK with two long walls and the settings that make their parse slow (VK_RPS=0.5):
+    a parse then runs for minutes, so a test can abort it while it runs without racing it."""
+    groups = [
+        build_synthetic_wall(
+            880001 + i, name, posts=2000, comments_per_post=2, texts=FISHING_TEXTS, pinned=False
+        )
+        for i, name in enumerate(LONG_WALLS)
+    ]
+    async with FakeVK(groups, rps=3.0, tokens={VK_TOKEN: "user"}) as server:
+        yield server, {"VK_API_URL": str(server.url), "VK_RPS": "0.5"}

@@ -7,10 +7,13 @@ from pathlib import Path
 
 from tests.apitools import (
     ADMIN_TOKEN,
+    LONG_WALLS,
+    OTHER_TOKEN,
     USER_TOKEN,
     api_env,
     api_running,
     bearer,
+    slow_vk,
     wait_status,
 )
 from tests.conftest import ADMIN_ID, Process
@@ -111,3 +114,31 @@ async def test_enqueue_any_catalog_job(app_env: dict[str, str], tmp_path: Path) 
         )
         assert keywords.status_code == 202, keywords.text
         assert keywords.json()["data"]["function"] == "extract_keywords"
+
+
+async def test_abort_rules(app_env: dict[str, str], tmp_path: Path) -> None:
+    """A user token aborts its own running job, not another's; an admin token aborts any;
+    an ended job cannot be aborted again."""
+    async with slow_vk() as (_vk, slow), api_running(api_env(app_env, **slow), tmp_path) as client:
+        jobs = []
+        for token, wall in zip((USER_TOKEN, OTHER_TOKEN), LONG_WALLS, strict=True):
+            answer = await client.post(PARSE, params={"group_id": wall}, headers=bearer(token))
+            assert answer.status_code == 202, answer.text
+            jobs.append(answer.json()["data"]["job_id"])
+        mine, theirs = jobs
+        running = await wait_status(client, mine, frozenset({"in_progress"}))
+        assert running["status"] == "in_progress", running
+
+        refused = await client.delete(f"/api/v1/arq/abort/{theirs}", headers=bearer(USER_TOKEN))
+        assert refused.status_code == 403, refused.text
+        for job_id, token in ((mine, USER_TOKEN), (theirs, ADMIN_TOKEN)):
+            answer = await client.delete(f"/api/v1/arq/abort/{job_id}", headers=bearer(token))
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["job_id"] == job_id
+        ended = await wait_status(client, mine)
+        assert ended["status"] == "aborted" and ended["finished_at"], ended
+        again = await client.delete(f"/api/v1/arq/abort/{mine}", headers=bearer(USER_TOKEN))
+        assert again.status_code == 409, again.text
+        result = await client.get(f"/api/v1/arq/result/{mine}", headers=bearer(USER_TOKEN))
+        assert result.status_code == 200 and result.json()["status"] == "aborted"
+        assert (await wait_status(client, theirs))["status"] == "aborted"
