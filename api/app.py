@@ -43,6 +43,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(arq.create_router())
     app.include_router(comments.create_router())
     app.include_router(dashboard.create_router())
+    app.mount("/dashboard/static", dashboard.static_files(), name="dashboard-static")
     app.add_middleware(Language, default=settings.default_language)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     return app

@@ -39,7 +39,7 @@ async def enqueue(
     """Check, validate as the bot does, submit with the bot's dedupe; (HTTP status, body)."""
     settings: ApiSettings = queue.settings  # type: ignore[assignment]
     if spec.admin_only and not caller.is_admin:
-        raise ApiError(403, _("{name} needs an admin token.", name=spec.name))
+        raise ApiError(403, _("Job {name} needs an admin token.", name=spec.name))
     if notify_chat_id is not None and notify_chat_id not in allowed_chats(settings):
         raise ApiError(
             422,

@@ -98,7 +98,8 @@ def create_router() -> APIRouter:
 def add_catalog_shortcut(router: APIRouter, path: str, name: str) -> None:
     """POST /{path}/async runs catalog job `name` with its argument model as the JSON body.
 
-    A job this version's catalog lacks still gets the route, answering 501 in JSON.
+    A job this version's catalog lacks still gets the route, answering 404 in JSON (a 4xx: the
+    client asked for something this version does not have; nothing is broken).
     """
     spec = CATALOG.get(name)
     summary = _(spec.title) if spec else name
@@ -109,11 +110,11 @@ def add_catalog_shortcut(router: APIRouter, path: str, name: str) -> None:
             response_model=Accepted,
             status_code=202,
             summary=summary,
-            responses={501: {"model": ErrorResponse}},
+            responses={404: {"model": ErrorResponse}},
         )
         async def missing(caller: Caller) -> JSONResponse:
             """This job is not in the catalog of this version."""
-            raise ApiError(501, _("{name} is not available in this version.", name=name))
+            raise ApiError(404, _("Job {name} is not available in this version.", name=name))
 
         return
 

@@ -25,9 +25,13 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
     )
 
 
+def static_files() -> StaticFiles:
+    """The page's script and style, mounted at /dashboard/static by the app."""
+    return StaticFiles(directory=HERE / "static")
+
+
 def create_router() -> APIRouter:
     router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
-    router.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @router.get("", response_class=HTMLResponse)
     async def dashboard(request: Request, settings: Config) -> HTMLResponse:
