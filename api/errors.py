@@ -93,7 +93,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        messages = {404: _("Not found."), 405: _("Method not allowed.")}
+        messages = {
+            400: _("The request body could not be read (expected JSON in UTF-8)."),
+            404: _("Not found."),
+            405: _("Method not allowed."),
+        }
         message = messages.get(exc.status_code, str(exc.detail))
         return error_response(exc.status_code, message, headers=exc.headers)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -23,16 +24,19 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES_PER_OPERATION = 40
+EXAMPLES_PER_OPERATION = 80
 
 
 def explore(base_url: str) -> int:
-    """Every operation of the schema, EXAMPLES_PER_OPERATION generated requests each."""
+    """Every operation of the schema, EXAMPLES_PER_OPERATION valid and as many invalid requests."""
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     for operation in operations:
+        strategy = operation.as_strategy(GenerationMode.POSITIVE) | operation.as_strategy(
+            GenerationMode.NEGATIVE
+        )
 
-        @given(case=operation.as_strategy())
+        @given(case=strategy)
         @settings(
             max_examples=EXAMPLES_PER_OPERATION,
             deadline=None,

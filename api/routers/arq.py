@@ -23,7 +23,7 @@ from api.schemas import (
 from core.catalog import CATALOG
 
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 422, 429)
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413, 422, 429)
 }
 
 
