@@ -96,16 +96,15 @@ async def test_enqueue_any_catalog_job(app_env: dict[str, str], tmp_path: Path) 
         assert named.status_code == 202, named.text
         assert named.json()["data"]["n"] == 5
 
-        chosen = await client.post(
+        batch = await client.post(
             "/api/v1/comments/analyze/async",
-            params={"group_id": DEMO, "comment_ids": "1,2,3"},
+            params={"group_id": DEMO, "analysis_type": "morphology"},
             headers=bearer(USER_TOKEN),
         )
-        assert chosen.status_code == 202, chosen.text
-        assert chosen.json()["data"]["function"] == "process_batch_comments"
-        assert chosen.json()["data"]["comment_ids"] == [1, 2, 3]
+        assert batch.status_code == 202, batch.text
+        assert batch.json()["data"]["function"] == "process_batch_comments"
         # Nothing of this community is parsed yet: the job fails, saying so.
-        failed = await wait_status(client, chosen.json()["data"]["job_id"])
+        failed = await wait_status(client, batch.json()["data"]["job_id"])
         assert failed["status"] == "failed" and DEMO in failed["error"], failed
         keywords = await client.post(
             "/api/v1/comments/analyze/async",

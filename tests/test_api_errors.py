@@ -62,7 +62,7 @@ async def test_refusals(app_env: dict[str, str], tmp_path: Path) -> None:
 
         for name, kwargs in (
             ("send_notification", {"chat_id": 1, "text": "hello"}),
-            ("analyze_comment_chunk", {"owner_id": -1, "keys": [[1, 2]]}),
+            ("analyze_comment_chunk", {"owner_id": -1}),
         ):
             body = {"function_name": name, "kwargs": kwargs}
             await expect(await client.post(ENQUEUE, json=body, headers=bearer(USER_TOKEN)), 403)
