@@ -6,6 +6,7 @@ import hmac
 import math
 import time
 from dataclasses import dataclass
+from typing import Annotated
 
 import limits
 from fastapi import Depends, Request
@@ -79,22 +80,29 @@ def identify(request: Request, settings: ApiSettings) -> Principal | None:
     return Principal(token.role, token.client_id) if token else None
 
 
+async def count_failed_attempt(request: Request) -> None:
+    """Wrong tokens count against the address, so tokens cannot be guessed at full speed."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    await limiter.check(f"address:{request.client.host if request.client else ''}")
+
+
 async def principal(request: Request) -> Principal:
     """Every endpoint but health: a known token, within its rate limit."""
     settings: ApiSettings = request.app.state.settings
+    limiter: RateLimiter = request.app.state.rate_limiter
     caller = identify(request, settings)
     if caller is None:
+        await count_failed_attempt(request)
         raise ApiError(
             401,
             _("A valid API token is required: Authorization: Bearer <token>."),
             headers={"WWW-Authenticate": "Bearer"},
         )
-    limiter: RateLimiter = request.app.state.rate_limiter
     await limiter.check(str(caller.client_id))
     return caller
 
 
-async def admin(caller: Principal = Depends(principal)) -> Principal:  # noqa: B008
+async def admin(caller: Annotated[Principal, Depends(principal)]) -> Principal:
     """Endpoints for admin tokens only."""
     if not caller.is_admin:
         raise ApiError(403, _("This needs an admin token."))

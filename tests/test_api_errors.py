@@ -125,6 +125,11 @@ async def test_rate_limit_per_token(app_env: dict[str, str], tmp_path: Path) -> 
         other = await client.get("/api/v1/arq/queue/info", headers=bearer(OTHER_TOKEN))
         assert other.status_code == 200
         assert (await client.get("/api/v1/arq/health")).status_code == 200
+        # Wrong tokens count against the caller's address: no guessing at full speed.
+        for _ in range(5):
+            guess = await client.get("/api/v1/arq/queue/info", headers=bearer("guess-0123456"))
+            await expect(guess, 401)
+        await expect(await client.get("/api/v1/arq/queue/info", headers=bearer("guess-6")), 429)
 
 
 async def test_health_follows_redis(app_env: dict[str, str], tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from api import board
 from api.deps import Caller, Config, Queue
-from api.security import COOKIE, find_token, identify
+from api.security import COOKIE, count_failed_attempt, find_token, identify
 
 HERE = Path(__file__).resolve().parents[1]
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
@@ -46,6 +46,7 @@ def create_router() -> APIRouter:
     ) -> Response:
         """A known token becomes an HttpOnly cookie for this site only."""
         if find_token(settings.api_tokens, token.strip()) is None:
+            await count_failed_attempt(request)
             return page(request, "login.html", status=401, failed=True)
         response = RedirectResponse("/dashboard", status_code=303)
         response.set_cookie(
