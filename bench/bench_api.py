@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 from core.catalog import CATALOG
 from core.db import make_engine, make_sessionmaker, migrate
@@ -44,6 +45,11 @@ class Round:
     name: str
     seconds: float
     latencies: list[float]
+    cpu_s: float = 0.0  # CPU time of the process doing the enqueueing (the API's, or ours)
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu_s / len(self.latencies) * 1000
 
     @property
     def rate(self) -> float:
@@ -53,10 +59,19 @@ class Round:
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[q - 1] * 1000
 
 
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
 async def timed(
-    name: str, jobs: int, concurrency: int, one: Callable[[], Awaitable[None]]
+    name: str,
+    jobs: int,
+    concurrency: int,
+    one: Callable[[], Awaitable[None]],
+    server: psutil.Process,
 ) -> Round:
-    """`jobs` calls of `one`, `concurrency` at a time; each call's latency."""
+    """`jobs` calls of `one`, `concurrency` at a time; each call's latency, `server`'s CPU."""
     latencies: list[float] = []
 
     async def lane(count: int) -> None:
@@ -66,9 +81,10 @@ async def timed(
             latencies.append(time.perf_counter() - started)
 
     share, extra = divmod(jobs, concurrency)
-    started = time.perf_counter()
+    cpu, started = cpu_seconds(server), time.perf_counter()
     await asyncio.gather(*(lane(share + (i < extra)) for i in range(concurrency)))
-    return Round(name, time.perf_counter() - started, latencies)
+    seconds = time.perf_counter() - started
+    return Round(name, seconds, latencies, cpu_seconds(server) - cpu)
 
 
 def start_api(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -127,12 +143,13 @@ async def bench(jobs: int, concurrency: int, rounds: int) -> list[Round]:
                 if answer.status_code != 202:
                     raise SystemExit(f"unexpected answer {answer.status_code}: {answer.text}")
 
-            await timed("warm-up", 100, concurrency, direct)
-            await timed("warm-up", 100, concurrency, over_http)
+            here, server = psutil.Process(), psutil.Process(api.pid)
+            await timed("warm-up", 100, concurrency, direct, here)
+            await timed("warm-up", 100, concurrency, over_http, server)
             results = []
             for _ in range(rounds):
-                results.append(await timed("JobQueue.submit", jobs, concurrency, direct))
-                results.append(await timed("REST API", jobs, concurrency, over_http))
+                results.append(await timed("JobQueue.submit", jobs, concurrency, direct, here))
+                results.append(await timed("REST API", jobs, concurrency, over_http, server))
             return results
     finally:
         api.terminate()
@@ -155,10 +172,12 @@ def main() -> int:
             best[run.name] = run
     print(f"{options.jobs} enqueues per round, {options.concurrency} in flight, best of "
           f"{options.rounds} rounds each")  # fmt: skip
-    print(f"{'path':<16} {'enqueues/s':>11} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'path':<16} {'enqueues/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/enqueue':>15}")
     for run in best.values():
         print(f"{run.name:<16} {run.rate:>11,.0f} {run.percentile(50):>8.1f} "
-              f"{run.percentile(99):>8.1f}")  # fmt: skip
+              f"{run.percentile(99):>8.1f} {run.cpu_ms:>15.2f}")  # fmt: skip
+    print("CPU ms/enqueue: the API process's for the API, this process's for the direct path")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     ratio = best["REST API"].rate / best["JobQueue.submit"].rate
     print(f"API / direct: {ratio:.2f}")
     return 0
