@@ -71,9 +71,9 @@ def field_name(error: Mapping[str, Any]) -> str:
 
 def invalid_arguments(error: ValidationError, prefix: str = "") -> ApiError:
     """A job's arguments refused by its catalog model: the bot's wording, the field named."""
-    first = error.errors()[0]
-    field = prefix + ".".join(str(p) for p in first["loc"]) if first["loc"] else prefix + "kwargs"
-    return ApiError(422, explain(error), field=field.rstrip("."))
+    where = ".".join(str(part) for part in error.errors()[0]["loc"])
+    field = f"{prefix}{where}" if where else prefix.rstrip(".") or "arguments"
+    return ApiError(422, explain(error), field=field)
 
 
 def install(app: FastAPI) -> None:

@@ -11,17 +11,17 @@ from pydantic import ValidationError
 from api.errors import ApiError, invalid_arguments
 from api.schemas import Accepted, JobLinks, JobResultOut, JobStatusOut, Progress, utc
 from api.security import Principal
-from api.settings import ApiSettings
 from core import jobstate, storage
 from core.catalog import CATALOG, JobSpec
 from core.i18n import _
 from core.queue import ACTIVE, JobQueue, validate_args
+from core.settings import Settings
 
 PREFIX = "/api/v1/arq"
 ENDED = ("complete", "failed", "aborted", "lost")
 
 
-def allowed_chats(settings: ApiSettings) -> frozenset[int]:
+def allowed_chats(settings: Settings) -> frozenset[int]:
     """Where an HTTP job may close: an admin's chat, the notification chat, an allowed chat."""
     extra = {settings.notify_chat_id} if settings.notify_chat_id is not None else set()
     return settings.admin_ids | settings.allowed_chat_ids | extra
@@ -37,7 +37,7 @@ async def enqueue(
     field_prefix: str = "",
 ) -> tuple[int, Accepted]:
     """Check, validate as the bot does, submit with the bot's dedupe; (HTTP status, body)."""
-    settings: ApiSettings = queue.settings  # type: ignore[assignment]
+    settings = queue.settings
     if spec.admin_only and not caller.is_admin:
         raise ApiError(403, _("Job {name} needs an admin token.", name=spec.name))
     if notify_chat_id is not None and notify_chat_id not in allowed_chats(settings):

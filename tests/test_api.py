@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from api.routers.comments import CATALOG_SHORTCUTS
+from core.catalog import CATALOG
 from tests.apitools import (
     ADMIN_TOKEN,
     LONG_WALLS,
@@ -113,6 +115,19 @@ async def test_enqueue_any_catalog_job(app_env: dict[str, str], tmp_path: Path) 
         )
         assert keywords.status_code == 202, keywords.text
         assert keywords.json()["data"]["function"] == "extract_keywords"
+        # Report and cleanup run their catalog jobs, with the job's model as the JSON body;
+        # a version whose catalog lacks one says so with a 404.
+        for path, name in CATALOG_SHORTCUTS.items():
+            answer = await client.post(
+                f"/api/v1/comments/{path}/async", json={}, headers=bearer(ADMIN_TOKEN)
+            )
+            if name not in CATALOG:
+                assert answer.status_code == 404 and name in answer.json()["message"]
+                continue
+            assert answer.status_code == 202, answer.text
+            assert answer.json()["data"]["function"] == name
+            ended = await wait_status(client, answer.json()["data"]["job_id"])
+            assert ended["status"] in ("complete", "failed"), ended
 
 
 async def test_abort_rules(app_env: dict[str, str], tmp_path: Path) -> None:
