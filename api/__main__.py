@@ -29,8 +29,7 @@ def load() -> ApiSettings:
 
 def main() -> int:
     settings = load()
-    secrets = [settings.bot_token, settings.vk_token, *(t.secret for t in settings.api_tokens)]
-    setup_logging(settings.log_level, secrets)
+    setup_logging(settings.log_level, settings.secrets())
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,

@@ -81,6 +81,10 @@ class ApiSettings(Settings):
             raise ValueError("expected a rate such as 120/minute or 10/second") from None
         return value
 
+    def secrets(self) -> list[str]:
+        """The shared secrets plus the API tokens, for the log masking."""
+        return [*super().secrets(), *(t.secret.get_secret_value() for t in self.api_tokens)]
+
     def startup_problem(self) -> str | None:
         """Why the API must not start with these settings, in one line (None: it may)."""
         if self.api_tokens:
