@@ -27,10 +27,16 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
+# An enqueue answers 202 with a new job, or 200 with the same job already running (dedupe).
+ALREADY_RUNNING: dict[int | str, dict[str, object]] = {
+    200: {"model": Accepted, "description": "the same job was running already: that job"}
+}
+
+
 def create_router() -> APIRouter:
     router = APIRouter(prefix=jobs.PREFIX, tags=["queue"], responses=ERRORS)
 
-    @router.post("/enqueue", response_model=Accepted, status_code=202)
+    @router.post("/enqueue", response_model=Accepted, status_code=202, responses=ALREADY_RUNNING)
     async def enqueue(
         request: EnqueueRequest,
         caller: Caller,

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from api import jobs
 from api.deps import Caller, Queue
 from api.errors import ApiError, ErrorResponse
-from api.routers.arq import ERRORS
+from api.routers.arq import ALREADY_RUNNING, ERRORS
 from api.schemas import Accepted
 from core.catalog import CATALOG
 from core.i18n import _
@@ -54,7 +54,9 @@ async def run(
 
 
 def create_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1/comments", tags=["comments"], responses=ERRORS)
+    router = APIRouter(
+        prefix="/api/v1/comments", tags=["comments"], responses={**ERRORS, **ALREADY_RUNNING}
+    )
 
     @router.post("/parse/vk/async", response_model=Accepted, status_code=202)
     async def parse_vk(
