@@ -101,7 +101,7 @@ def recent_row(audit: JobAudit) -> dict[str, Any]:
         "job_id": audit.job_id,
         "what": title(audit.job_name),
         "status": audit.status,
-        "status_text": _(audit.status.replace("_", " ")),
+        "status_text": audit.status.replace("_", " "),  # English until core names statuses
         "duration_s": round(duration, 1) if duration is not None else None,
         "error": audit.summary if audit.status in ("failed", "aborted") else None,
         "enqueued_at": enqueued.isoformat() if enqueued else None,
