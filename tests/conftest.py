@@ -202,6 +202,10 @@ async def running(
 
 
 @pytest.fixture
-async def services(app_env: dict[str, str], tmp_path: Path) -> AsyncIterator[list[Process]]:
+async def services(
+    app_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram
+) -> AsyncIterator[list[Process]]:
+    """Bot and worker, yielded once the bot is up (a busy machine may take long to start it)."""
     async with running(app_env, tmp_path) as processes:
+        await fake_tg.wait_for_call("setMyCommands", timeout=180)
         yield processes
