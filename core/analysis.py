@@ -112,7 +112,9 @@ async def group_terms(
     if since is not None:
         query = query.where(Comment.date >= since)
     async with sessions() as session:
-        return [decode_terms(text) for text in (await session.scalars(query)) if text]
+        # A comment with no content words (only emoji, say) still counts as a comment looked
+        # at, so the count agrees with what /parse reports as stored.
+        return [decode_terms(text or "") for text in await session.scalars(query)]
 
 
 async def background_counts(sessions: Sessions, owner_id: int) -> Counter[str]:

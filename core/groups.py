@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+from core.i18n import N_, _
+
 _URL = re.compile(r"^(?:https?://)?(?:m\.|www\.)?vk\.(?:com|ru)/(?P<path>[^?#]*)", re.IGNORECASE)
 _NUMERIC = re.compile(r"^-?(?P<id>\d{1,12})$")
 _PREFIXED = re.compile(r"^(?:club|public|event)(?P<id>\d{1,12})$", re.IGNORECASE)
 _SCREEN_NAME = re.compile(r"^[a-z0-9_.]{2,64}$", re.IGNORECASE)
 
-GROUP_HELP = (
+GROUP_HELP = N_(
     "a numeric id (12345, -12345), club12345/public12345, a screen name or a vk.com/... link"
 )
 
@@ -24,14 +26,20 @@ def normalize_group(raw: str) -> str:
     if match:
         text = match.group("path").strip("/").split("/")[0]
     if not text:
-        raise ValueError(f"expected {GROUP_HELP}")
+        raise ValueError(_("expected {what}", what=_(GROUP_HELP)))
     for pattern in (_NUMERIC, _PREFIXED):
         found = pattern.match(text)
         if found:
             group_id = int(found.group("id"))
             if group_id == 0:
-                raise ValueError("group id must not be 0")
+                raise ValueError(_("a community id must not be 0"))
             return str(group_id)
     if _SCREEN_NAME.match(text) and not text.isdigit():
         return text.lower()
-    raise ValueError(f"{raw.strip()[:64]!r} is not a VK community: expected {GROUP_HELP}")
+    raise ValueError(
+        _(
+            "{text!r} is not a VK community: expected {what}",
+            text=raw.strip()[:64],
+            what=_(GROUP_HELP),
+        )
+    )

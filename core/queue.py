@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from sqlalchemy import text
 
 from core import storage
-from core.catalog import JobArgs, JobSpec
+from core.catalog import ARG_NAMES, JobArgs, JobSpec
+from core.i18n import N_, _, current_language, ngettext
 from core.jobstate import JobView, final_text, worker_key
 from core.settings import Settings
 
@@ -39,17 +40,46 @@ def validate_args(spec: JobSpec, data: dict[str, Any], settings: Settings) -> Jo
 
 
 def explain(error: ValidationError) -> str:
-    """One short line saying which argument is wrong and why (never echoing secrets)."""
+    """One short line in the reader's language: which argument is wrong and why.
+
+    Our own validators raise ValueError with a finished, translated text; pydantic's own
+    wording never reaches a person. Values are not echoed (they could be secrets).
+    """
     first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "arguments"
-    message = str(first["msg"]).removeprefix("Value error, ")
-    if first["type"] == "missing":
-        return f"missing <{where}>"
-    if first["type"] == "extra_forbidden":
-        return f"unexpected argument {where}"
-    if first["type"] == "int_parsing":
-        return f"{where} must be a whole number"
-    return f"{where}: {message[0].lower()}{message[1:]}" if message else where
+    field = str(first["loc"][0]) if first["loc"] else ""
+    name = _(ARG_NAMES[field]) if field in ARG_NAMES else field or _("arguments")
+    kind, ctx = first["type"], first.get("ctx") or {}
+    if kind == "value_error":
+        return str(ctx.get("error") or first["msg"]).removeprefix("Value error, ")
+    if kind == "missing":
+        return _("missing <{field}>", field=name)
+    if kind == "extra_forbidden":
+        return _("unexpected argument {field}", field=name)
+    if kind == "int_parsing_size":
+        return _("{field} is too large a number", field=name)
+    if kind.startswith("int_"):
+        return _("{field} must be a whole number", field=name)
+    if kind in _BOUNDS:
+        return _(_BOUNDS[kind], field=name, limit=next(iter(ctx.values()), ""))
+    if kind in ("string_too_short", "too_short"):
+        return _("{field} must not be empty", field=name)
+    if kind in ("string_too_long", "too_long"):
+        most = int(ctx.get("max_length", 0))
+        return ngettext(
+            "{field} is too long: {n} character at most",
+            "{field} is too long: {n} characters at most",
+            most,
+            field=name,
+        )
+    return _("{field} is not valid", field=name)
+
+
+_BOUNDS = {
+    "greater_than_equal": N_("{field} must be at least {limit}"),
+    "greater_than": N_("{field} must be greater than {limit}"),
+    "less_than_equal": N_("{field} must be at most {limit}"),
+    "less_than": N_("{field} must be less than {limit}"),
+}
 
 
 @dataclass(frozen=True)
@@ -70,7 +100,10 @@ class JobQueue:
     async def submit(
         self, spec: JobSpec, args: JobArgs, *, user_id: int | None, chat_id: int | None
     ) -> Submitted:
-        """Enqueue a job; a job with the same dedupe key still running is returned instead."""
+        """Enqueue a job; a job with the same dedupe key still running is returned instead.
+
+        The job is recorded with the current language, in which the worker will write its texts.
+        """
         if spec.dedupe is None:
             return Submitted(await self._enqueue(spec, args, user_id, chat_id), existing=False)
         key = f"vkc:dedupe:{spec.dedupe(args)}"
@@ -96,6 +129,7 @@ class JobQueue:
             user_id=user_id,
             chat_id=chat_id,
             args=payload,
+            language=current_language(),
         )
         job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload)
         if job is None:  # only if the uuid collided, which would be a bug worth seeing
@@ -127,10 +161,10 @@ class JobQueue:
         queued = await self.redis.zcount(self.queue_name, "-inf", now_ms)
         deferred = await self.redis.zcount(self.queue_name, now_ms + 1, "+inf")
         running = 0
-        async for _ in self.redis.scan_iter(match=in_progress_key_prefix + "*", count=500):
+        async for _key in self.redis.scan_iter(match=in_progress_key_prefix + "*", count=500):
             running += 1
         workers = 0
-        async for _ in self.redis.scan_iter(match=worker_key("*"), count=500):
+        async for _key in self.redis.scan_iter(match=worker_key("*"), count=500):
             workers += 1
         return {
             "queued": max(0, queued - running),

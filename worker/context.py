@@ -16,6 +16,7 @@ from arq.jobs import Job
 from core import jobstate, storage
 from core.catalog import CATALOG
 from core.db import make_engine, make_sessionmaker, migrate
+from core.i18n import set_language
 from core.queue import JobQueue
 from core.settings import Settings, load_settings
 from core.telegram import make_bot
@@ -67,6 +68,9 @@ async def _heartbeat(redis: ArqRedis, worker_id: str) -> None:
 
 
 async def on_job_start(ctx: Ctx) -> None:
+    # The job's task and this end hook share this context: both speak the requester's language.
+    audit = await storage.get_job(ctx["sessions"], ctx["job_id"])
+    set_language(audit.language if audit and audit.language else ctx["settings"].default_language)
     await storage.update_job(
         ctx["sessions"],
         ctx["job_id"],

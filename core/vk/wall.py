@@ -271,8 +271,26 @@ class WallParser:
         # Modest statements: building a big one holds the event loop long enough to make the
         # requests in flight miss their turn at the shared pace.
         for start in range(0, len(batch), SAVE_CHUNK):
-            await storage.save_comments(self.sessions, batch[start : start + SAVE_CHUNK])
+            chunk = batch[start : start + SAVE_CHUNK]
+            await self._count_changes(chunk)
+            await storage.save_comments(self.sessions, chunk)
         await storage.mark_posts_parsed(self.sessions, self.owner_id, complete)
+
+    async def _count_changes(self, rows: list[dict[str, Any]]) -> None:
+        """Count comments stored by earlier parses that VK now shows edited or deleted.
+
+        Rows this job stored itself (a retried job reads a post again) are not changes.
+        """
+        keys = [(row["post_id"], row["comment_id"]) for row in rows]
+        before = await storage.stored_comments(self.sessions, self.owner_id, keys)
+        for row in rows:
+            old = before.get((row["post_id"], row["comment_id"]))
+            if old is None or old.deleted or old.first_job_id == self.job_id:
+                continue
+            if row["deleted"]:
+                self.totals.comments_deleted += 1
+            elif row["text"] != old.text:
+                self.totals.comments_updated += 1
 
     def _limit_reached(self) -> bool:
         return self.totals.comments_parsed >= self.limit

@@ -12,6 +12,7 @@ from arq.jobs import Job, JobStatus
 
 from core import analysis, storage
 from core.catalog import AnalyzeTextArgs, BatchArgs, ChunkArgs, KeywordsArgs
+from core.i18n import _
 from core.jobstate import JobFailed
 from core.models import Group
 from core.settings import Settings
@@ -21,7 +22,9 @@ from worker.progress import ProgressReporter
 async def stored_group(ctx: dict[str, Any], ref: str) -> Group:
     group = await storage.find_group(ctx["sessions"], ref)
     if group is None:
-        raise JobFailed(f"community {ref} has no stored comments yet: /parse {ref} first")
+        raise JobFailed(
+            _("community {group} has no stored comments yet: /parse {group} first", group=ref)
+        )
     return group
 
 
