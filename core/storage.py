@@ -178,6 +178,21 @@ async def stored_comments(
         return {(row.post_id, row.comment_id): row for row in rows}
 
 
+async def forget_terms(sessions: Sessions, owner_id: int, keys: Sequence[tuple[int, int]]) -> None:
+    """Drop the analysis of comments whose text changed, so the next analysis redoes them."""
+    if not keys:
+        return
+    async with sessions.begin() as session:
+        await session.execute(
+            update(Comment)
+            .where(
+                Comment.owner_id == owner_id,
+                tuple_(Comment.post_id, Comment.comment_id).in_(list(keys)),
+            )
+            .values(terms=None, analyzed_at=None)
+        )
+
+
 async def count_new_comments(sessions: Sessions, owner_id: int, job_id: str) -> int:
     """Readable comments this job stored first (exact when the job ran more than once)."""
     async with sessions() as session:

@@ -28,7 +28,9 @@ async def test_analyze_text_answers_lemmas(services: object, fake_tg: FakeTelegr
 async def test_keywords_of_a_topical_group(services: object, fake_tg: FakeTelegram) -> None:
     """/keywords on a community about fishing: fishing words on top, no stop words at all."""
     _, final = await parse_and_wait(fake_tg, "/parse fishing_club 100000")
-    assert f"{count_comments(FISHING_GROUP, [fishing_group()], readable=True)} new comments" in final
+    assert (
+        f"{count_comments(FISHING_GROUP, [fishing_group()], readable=True)} new comments" in final
+    )
     sent = fake_tg.send_text("/keywords fishing_club 10", user_id=ADMIN_ID)
     reply = await fake_tg.wait_for_message(ADMIN_ID, "keywords of", after=sent, timeout=60)
     ranked = re.findall(r"^\d+\. (.+) \(\d+\)$", reply.text or "", flags=re.MULTILINE)

@@ -34,7 +34,10 @@ async def test_two_workers_stay_under_vk_rps(
         )
         finals = " ".join(m.text or "" for m in fake_tg.messages(ADMIN_ID))
         assert f"{count_comments(20261127, readable=True)} new comments" in finals
-        assert f"{count_comments(FISHING_GROUP, [fishing_group()], readable=True)} new comments" in finals
+        assert (
+            f"{count_comments(FISHING_GROUP, [fishing_group()], readable=True)} new comments"
+            in finals
+        )
         # Each job ran in its own process: the two parses really overlapped in two workers.
         ran = [len(re.findall(r"parse_vk_comments", p.output())) for p in processes[:2]]
         assert all(ran), ran
