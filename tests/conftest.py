@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from core import storage
+from core.db import make_engine, make_sessionmaker, migrate
 from core.redis_server import RedisServer
 from fakevk.api import FakeVK, load_demo_groups
 from fakevk.wall import FakeGroup, build_synthetic_wall
@@ -58,6 +60,23 @@ async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
     await client.flushall()
     await client.aclose()
     yield redis_server.url
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[storage.Sessions]:
+    """A fresh SQLite database, migrated with Alembic, for in-process tests."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'vk.sqlite3'}"
+    await migrate(url)
+    engine = make_engine(url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(redis_url)
+    yield client
+    await client.aclose()
 
 
 FISHING_GROUP = 777001

@@ -13,15 +13,7 @@ import redis.asyncio as aioredis
 from core import analysis, storage
 from core.vk.wall import Totals
 from fakevk.api import FakeVK
-from tests.test_vk_parser import (  # noqa: F401 - redis and sessions are fixtures
-    OWNER,
-    make_client,
-    make_parser,
-    redis,
-    sessions,
-    start_fake,
-    wall,
-)
+from tests.test_vk_parser import OWNER, make_client, make_parser, start_fake, wall
 
 
 async def run(
@@ -42,7 +34,7 @@ async def analysed_count(sessions: storage.Sessions) -> int:
 
 async def test_counters_add_up_over_three_parses(
     sessions: storage.Sessions,
-    redis: aioredis.Redis,  # noqa: F811 - the fixture
+    redis: aioredis.Redis,
 ) -> None:
     group = wall(5, 40)  # every 37th comment of the wall is deleted on VK from the start
     fake = await start_fake([group])
