@@ -9,7 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.middlewares.recent import RecentEvents
-from core.access import may_use
+from core.access import SHARED_SENDERS, may_use
 from core.i18n import _
 from core.settings import Settings
 from core.storage import Sessions
@@ -19,6 +19,12 @@ REFUSAL_WINDOW = 3600.0
 
 def refusal_text(user_id: int, chat_id: int) -> str:
     """What a stranger reads: their ids and exactly what to ask an admin for."""
+    if user_id in SHARED_SENDERS:
+        return _(
+            "⛔ Access denied: this chat may not use the bot yet (chat id: {chat_id}).\n"
+            "Ask the bot's admin to send /allow in this chat.",
+            chat_id=chat_id,
+        )
     if chat_id == user_id:
         return _(
             "⛔ Access denied: you may not use this bot yet. Your user id: {user_id}.\n"

@@ -31,7 +31,7 @@ class ThrottlingMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user = data.get("event_from_user")
-        if user is None or data.get("is_admin"):
+        if user is None or data.get("is_admin") or not asks_for_an_answer(event):
             return await handler(event, data)
         count = self.seen.add(user.id)
         if count <= self.burst:
@@ -43,3 +43,11 @@ class ThrottlingMiddleware(BaseMiddleware):
             elif isinstance(event, CallbackQuery):
                 await event.answer(text, show_alert=True)
         return None
+
+
+def asks_for_an_answer(event: TelegramObject) -> bool:
+    """Button presses, commands and private messages: what the bot answers. People talking to
+    each other in a group are not flooding the bot, however chatty they are."""
+    if isinstance(event, Message):
+        return event.chat.type == "private" or (event.text or "").startswith("/")
+    return isinstance(event, CallbackQuery)
