@@ -197,7 +197,11 @@ async def test_duplicate_parse_returns_running_job(
     job_id = await start_job(fake_tg, "/parse taiga_demo 100000")
     sent = fake_tg.send_text("/parse https://vk.com/taiga_demo", user_id=ADMIN_ID)
     again = await fake_tg.wait_for_message(ADMIN_ID, "Already running", after=sent)
-    assert job_id in (again.text or "")
+    # What runs, with which arguments, and that this request (another limit) did not start.
+    assert f"Comment collection (job {job_id}) with group taiga_demo, limit 100000." in (
+        again.text or ""
+    )
+    assert "Your request (group taiga_demo, limit 100) was not started" in (again.text or "")
     # Named by its id instead, the community is recognised once the worker resolves it.
     other = await start_job(fake_tg, "/parse club20261127 100000")
     refused = await fake_tg.wait_for_message(ADMIN_ID, f"failed ({other})", timeout=30)
