@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from bot.middlewares.recent import RecentEvents
 from core.catalog import CATALOG, COMMANDS
 from core.i18n import use_locale
-from core.jobstate import MESSAGE_LIMIT, fit_message, split_message, utf16_length
+from core.jobstate import MESSAGE_LIMIT, fit_message, format_progress, split_message, utf16_length
 from core.queue import explain, validate_args
 from core.settings import Settings
 
@@ -81,3 +81,16 @@ def test_flood_memory_is_bounded() -> None:
     counts = [seen.add(5) for _ in range(1000)]
     assert counts[:3] == [1, 2, 3] and set(counts[3:]) == {3}
     assert len(seen) <= 100
+
+
+def test_progress_names_its_unit_in_the_right_plural() -> None:
+    progress = {"done": "14", "total": "21", "unit": "posts", "comments": "2"}
+    with use_locale("ru"):
+        assert format_progress(progress) == "выполняется: 14 из 21 поста (66%), пока 2 комментария"
+        assert format_progress({**progress, "total": "25", "comments": "5"}).startswith(
+            "выполняется: 14 из 25 постов (56%), пока 5 комментариев"
+        )
+    with use_locale("en"):
+        assert format_progress({**progress, "unit": "parts", "total": "1", "done": "1"}) == (
+            "in progress: 1 of 1 part (100%), 2 comments so far"
+        )
