@@ -193,6 +193,11 @@ async def running(
 
 
 @pytest.fixture
-async def services(app_env: dict[str, str], tmp_path: Path) -> AsyncIterator[list[Process]]:
+async def services(
+    app_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram
+) -> AsyncIterator[list[Process]]:
+    """Bot and worker, yielded once the bot polls: on a busy machine its start alone (imports,
+    migrations) can take longer than a test waits for one answer."""
     async with running(app_env, tmp_path) as processes:
+        await fake_tg.wait_for_call("getUpdates", timeout=180)
         yield processes

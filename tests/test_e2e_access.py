@@ -54,7 +54,6 @@ async def test_admins_manage_access_from_the_chat(
 ) -> None:
     """/allow, /deny and /access; a stranger is told once whom to ask, then ignored; the
     settings' entries cannot be denied from the chat."""
-    await fake_tg.wait_for_call("setMyCommands", timeout=90)  # the bot is up
     refusal = await ask(fake_tg, STRANGER_ID, "/help", "Access denied")
     assert f"Your user id: {STRANGER_ID}" in refusal and f"/allow {STRANGER_ID}" in refusal
     fake_tg.send_text("/help", user_id=STRANGER_ID)
@@ -94,7 +93,6 @@ async def test_a_job_is_seen_only_in_its_chat(
     """/status, /result, /abort and the buttons show a job only in its chat (admins see all);
     anonymous admins of another group cannot touch it; forged button data is refused; service
     messages and commands for other bots get no answer."""
-    await fake_tg.wait_for_call("setMyCommands", timeout=90)  # the bot is up
     group, other_group = -200, -300
     sent = fake_tg.send_text(
         "/parse taiga_demo 100000", user_id=ALLOWED_ID, chat_id=group, chat_type="group"

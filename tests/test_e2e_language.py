@@ -71,7 +71,7 @@ async def test_each_user_gets_their_language(
 
 
 async def two_languages_story(fake_tg: FakeTelegram) -> None:
-    await fake_tg.wait_for(lambda tg: ('{"type": "default"}', "ru") in tg.commands, 30)
+    await fake_tg.wait_for(lambda tg: ('{"type": "default"}', "ru") in tg.commands, 180)
     menus = {
         language: fake_tg.commands[('{"type": "default"}', language)] for language in ("", "ru")
     }
