@@ -52,6 +52,7 @@ async def test_batch_analysis_split_across_two_workers(
     analyses nothing twice."""
     env = {**app_env, "AUTO_ANALYZE": "false", "ANALYSIS_CHUNK_SIZE": "40"}
     async with running(env, tmp_path, workers=2) as processes:
+        await fake_tg.wait_for_call("getUpdates", timeout=180)  # the bot is up
         await parse_and_wait(fake_tg, "/parse taiga_demo 100000")
         job_id = await start_job(fake_tg, "/analyze taiga_demo")
         final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({job_id})", timeout=120)
