@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from babel.numbers import format_decimal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.groups import normalize_group
-from core.i18n import N_, _, ngettext
+from core.i18n import N_, _, current_language, ngettext
 
 # Argument names as the usage lines and error messages show them (through `_()`).
 ARG_NAMES = {
@@ -142,7 +143,7 @@ def _posts_line(result: dict[str, Any]) -> str:
         )
     text = ", ".join(parts)
     if "duration_s" in result:
-        seconds = round(float(result["duration_s"]), 1)
+        seconds = format_decimal(round(float(result["duration_s"]), 1), locale=current_language())
         text += _(", in {seconds} s", seconds=seconds)
     return text + "."
 

@@ -325,6 +325,7 @@ class WallParser:
                 {
                     "done": self.totals.posts_scanned + self.totals.posts_unchanged,
                     "total": self.posts_total,
-                    "comments": self.totals.comments_parsed,
+                    # Readable ones, as the closing message counts them.
+                    "comments": self.totals.comments_saved,
                 }
             )
