@@ -172,7 +172,7 @@ def card_state(view: JobView) -> str:
 
 def format_view(view: JobView) -> str:
     """The /status answer for a job."""
-    head = f"{title_of(view.job_name)} {view.job_id}"
+    head = _("{title} {job_id}", title=title_of(view.job_name), job_id=view.job_id)
     if view.status == "not_found":
         return _("Job {job_id} not found.", job_id=view.job_id)
     if view.status == "in_progress":

@@ -27,7 +27,16 @@ def create_router() -> Router:
             when = row.enqueued_at.strftime("%Y-%m-%d %H:%M")
             title = jobstate.title_of(row.job_name)
             state = jobstate.status_word(row.status)
-            lines.append(f"{when} {title} ({args_text(row.args)}) {row.job_id}: {state}")
+            lines.append(
+                _(
+                    "{when} {title} ({args}) {job_id}: {state}",
+                    when=when,
+                    title=title,
+                    args=args_text(row.args),
+                    job_id=row.job_id,
+                    state=state,
+                )
+            )
         await message.answer("\n".join(lines))
 
     @router.message(Command("queue"))
