@@ -74,7 +74,8 @@ async def test_admins_manage_access_from_the_chat(
     await ask(fake_tg, ADMIN_ID, f"/deny {STRANGER_ID}", "had no access given from the chat")
     await ask(fake_tg, ADMIN_ID, f"/deny {ALLOWED_ID}", "allowed by the setting ALLOWED_USER_IDS")
     await ask(fake_tg, ALLOWED_ID, "/help", "I collect comments")
-    await ask(fake_tg, ADMIN_ID, "/allow x", "expected one numeric id")
+    for wrong in ("x", "1 2", "9" * 30, "٣"):
+        await ask(fake_tg, ADMIN_ID, f"/allow {wrong}", "expected one numeric id")
     await ask(fake_tg, ADMIN_ID, "/allow", "in a private chat, name the person")
     await ask(fake_tg, ADMIN_ID, f"/allow {ANONYMOUS_ADMIN}", "shared by all anonymous")
 

@@ -6,6 +6,8 @@ so the chat can never lock the configured admins out.
 
 from __future__ import annotations
 
+import re
+
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
@@ -15,6 +17,8 @@ from core.i18n import _
 from core.queue import JobQueue
 from core.settings import Settings
 
+# Telegram ids fit in 52 bits; ASCII digits only (int() would also take "٣").
+TELEGRAM_ID = re.compile(r"-?[0-9]{1,16}")
 ALLOW_USAGE = "/allow <user_id> | /allow"
 DENY_USAGE = "/deny <user_id> | /deny"
 
@@ -30,7 +34,7 @@ def target_of(message: Message, command: CommandObject) -> tuple[str, int] | str
         if message.chat.type == "private":
             return _("in a private chat, name the person: their user id")
         return access.CHAT, message.chat.id
-    if len(words) > 1 or not words[0].lstrip("-").isdigit() or len(words[0]) > 20:
+    if len(words) > 1 or not TELEGRAM_ID.fullmatch(words[0]):
         return _("expected one numeric id")
     target = int(words[0])
     if target in access.SHARED_SENDERS:
