@@ -27,7 +27,7 @@ async def run(
 
 async def analysed_count(sessions: storage.Sessions) -> int:
     """Analyse what is not analysed yet, then count as /keywords does."""
-    await analysis.analyse_comments(sessions, await analysis.unanalysed_keys(sessions, OWNER))
+    await analysis.analyse_scope(sessions, analysis.Scope(OWNER))
     _ranked, comments = await analysis.keywords(sessions, OWNER, 10, None)
     return comments
 

@@ -13,11 +13,10 @@ from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
-from arq.jobs import JobStatus
 
 from core import jobstate, storage
 from core.access import owns
-from core.i18n import _, use_locale
+from core.i18n import _
 from core.queue import ACTIVE, JobQueue
 from core.ui import JobAction, job_card, job_keyboard
 
@@ -51,16 +50,6 @@ async def abort_job(
         state = jobstate.status_word(audit.status)
         return False, _("Job {job_id} is not running (it is {state}).", job_id=job_id, state=state)
     await queue.abort(job_id)
-    if status is not JobStatus.in_progress:
-        # arq drops a job aborted before it starts without running the worker's end hook,
-        # so the chat is told from here, in the language of the job.
-        await storage.update_job(
-            queue.sessions, job_id, status="aborted", finished_at=storage.utcnow()
-        )
-        view = jobstate.JobView(job_id, "aborted", job_name=audit.job_name)
-        if audit.chat_id is not None:
-            with use_locale(audit.language or queue.settings.default_language):
-                await queue.notify_end(view, audit.chat_id)
     return True, _("Abort requested for job {job_id}.", job_id=job_id)
 
 
