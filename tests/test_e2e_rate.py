@@ -21,7 +21,7 @@ async def test_two_workers_stay_under_vk_rps(
         for _ in range(60):
             sent = fake_tg.send_text("/queue", user_id=ADMIN_ID)
             queue = await fake_tg.wait_for_message(ADMIN_ID, "Queue", after=sent, timeout=30)
-            if "2 worker(s) alive" in (queue.text or ""):
+            if "2 workers alive" in (queue.text or ""):
                 break
             await asyncio.sleep(0.5)
         first = fake_tg.send_text("/parse taiga_demo 100000", user_id=ADMIN_ID)
