@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramAPIError
 
 from core import jobstate, storage
 from core.catalog import CATALOG
-from core.i18n import _
+from core.i18n import _, use_locale
 from core.models import JobAudit
 from core.settings import Settings
 from core.ui import job_card, job_keyboard
@@ -50,10 +50,13 @@ class ProgressReporter:
 async def finish_progress_message(
     ctx: dict[str, Any], audit: JobAudit | None, view: jobstate.JobView
 ) -> None:
-    """Last edit of the progress message: final state, no buttons."""
+    """Last edit of the progress message: final state, no buttons, in the job's language (the
+    notification job that calls this has no language of its own)."""
     if audit is None:
         return
-    card = job_card(jobstate.title_of(audit.job_name), view.job_id, jobstate.card_state(view))
+    with use_locale(audit.language or ctx["settings"].default_language):
+        title = jobstate.title_of(audit.job_name)
+        card = job_card(title, view.job_id, jobstate.card_state(view))
     await _edit(ctx.get("bot"), audit, card, with_buttons=False)
 
 
