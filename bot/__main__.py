@@ -50,7 +50,7 @@ def main() -> int:
 
         return asyncio.run(run_console(demo=options.demo))
     settings = load_settings()
-    setup_logging(settings.log_level, [settings.bot_token, settings.vk_token])
+    setup_logging(settings.log_level, settings.secrets())
     asyncio.run(run_polling(settings))
     return 0
 

@@ -37,7 +37,7 @@ from arq.worker import Worker
 from bot.__main__ import open_queue
 from bot.app import build_dispatcher
 from core import storage
-from core.logs import setup_logging
+from core.logs import guard_secrets, setup_logging
 from core.redis_server import RedisServer
 from core.settings import Settings, load_settings
 
@@ -140,12 +140,13 @@ async def private_services(demo: bool) -> AsyncIterator[None]:
 
 
 async def run_console(demo: bool) -> int:
+    guard_secrets(load_settings().secrets())  # before the private services can fail
     async with private_services(demo):
         base = load_settings()
         settings = base.model_copy(
             update={"admin_ids": base.admin_ids | {CONSOLE_USER_ID}, "progress_interval": 0.0}
         )
-        setup_logging("WARNING", [settings.bot_token, settings.vk_token])
+        setup_logging("WARNING", settings.secrets())
         bot = Bot(CONSOLE_TOKEN, session=ConsoleSession(settings.data_dir / "console"))
         async with open_queue(settings) as queue:
             # Loaded by name, as arq's CLI does, so that `bot` does not import `worker`.

@@ -6,10 +6,13 @@ import re
 
 from core.i18n import N_, _
 
-_URL = re.compile(r"^(?:https?://)?(?:m\.|www\.)?vk\.(?:com|ru)/(?P<path>[^?#]*)", re.IGNORECASE)
-_NUMERIC = re.compile(r"^-?(?P<id>\d{1,12})$")
-_PREFIXED = re.compile(r"^(?:club|public|event)(?P<id>\d{1,12})$", re.IGNORECASE)
-_SCREEN_NAME = re.compile(r"^[a-z0-9_.]{2,64}$", re.IGNORECASE)
+# ASCII only: with Unicode case folding "ſ" matched "s" and "İ" matched "i", and \d took any
+# script's digits; the whole text must match (fullmatch), so a trailing newline is refused.
+_FLAGS = re.IGNORECASE | re.ASCII
+_URL = re.compile(r"(?:https?://)?(?:m\.|www\.)?vk\.(?:com|ru)/(?P<path>[^?#]*)", _FLAGS)
+_NUMERIC = re.compile(r"-?(?P<id>[0-9]{1,12})", _FLAGS)
+_PREFIXED = re.compile(r"(?:club|public|event)(?P<id>[0-9]{1,12})", _FLAGS)
+_SCREEN_NAME = re.compile(r"[a-z0-9_.]{2,64}", _FLAGS)
 
 GROUP_HELP = N_(
     "a numeric id (12345, -12345), club12345/public12345, a screen name or a vk.com/... link"
@@ -28,18 +31,16 @@ def normalize_group(raw: str) -> str:
     if not text:
         raise ValueError(_("expected {what}", what=_(GROUP_HELP)))
     for pattern in (_NUMERIC, _PREFIXED):
-        found = pattern.match(text)
+        found = pattern.fullmatch(text)
         if found:
             group_id = int(found.group("id"))
             if group_id == 0:
                 raise ValueError(_("a community id must not be 0"))
             return str(group_id)
-    if _SCREEN_NAME.match(text) and not text.isdigit():
+    if _SCREEN_NAME.fullmatch(text) and not text.isdigit():
         return text.lower()
+    shown = repr(raw.strip()[:40])  # escapes control characters; they may quadruple it
+    shown = shown if len(shown) <= 42 else shown[:41] + "…"
     raise ValueError(
-        _(
-            "{text!r} is not a VK community: expected {what}",
-            text=raw.strip()[:64],
-            what=_(GROUP_HELP),
-        )
+        _("{text} is not a VK community: expected {what}", text=shown, what=_(GROUP_HELP))
     )

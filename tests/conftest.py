@@ -30,16 +30,11 @@ BOT_TOKEN = "123456:TEST-TOKEN"
 VK_TOKEN = "vk-secret-token-0123456789"
 
 
-def count_comments(
-    group_id: int,
-    groups: list | None = None,  # type: ignore[type-arg]
-    *,
-    readable: bool = False,
-) -> int:
-    """Comments of a fake group on posts whose comments are open (`readable`: not deleted)."""
+def count_comments(group_id: int, groups: list | None = None) -> int:  # type: ignore[type-arg]
+    """Comments of a fake group on posts whose comments are open."""
 
     def walk(comments: list) -> int:  # type: ignore[type-arg]
-        return sum(int(not (readable and c.deleted)) + walk(c.replies) for c in comments)
+        return sum(1 + walk(c.replies) for c in comments)
 
     for group in groups or load_demo_groups():
         if group.id == group_id:
@@ -63,20 +58,20 @@ async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
 
 
 @pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[storage.Sessions]:
-    """A fresh SQLite database, migrated with Alembic, for in-process tests."""
+    """A migrated SQLite database of the test's own."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'vk.sqlite3'}"
     await migrate(url)
     engine = make_engine(url)
     yield make_sessionmaker(engine)
     await engine.dispose()
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 FISHING_GROUP = 777001
@@ -160,11 +155,13 @@ def start_services(env: dict[str, str], tmp_path: Path, workers: int = 1) -> lis
 class Process:
     """A `python -m ...` child with its output in a file, stopped with SIGINT like Ctrl-C."""
 
-    def __init__(self, module: str, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, module: str, env: dict[str, str], log: Path, args: tuple[str, ...] = ()
+    ) -> None:
         self.log = log
         self.handle = log.open("wb")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", module],
+            [sys.executable, "-m", module, *args],
             cwd=ROOT,
             env=env,
             stdout=self.handle,
@@ -208,8 +205,7 @@ async def running(
 async def services(
     app_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram
 ) -> AsyncIterator[list[Process]]:
-    """Bot and worker, yielded once the bot polls: on a busy machine its start alone (imports,
-    migrations) can take longer than a test waits for one answer."""
+    """Bot and worker, yielded once the bot is up (a busy machine may take long to start it)."""
     async with running(app_env, tmp_path) as processes:
-        await fake_tg.wait_for_call("getUpdates", timeout=180)
+        await fake_tg.wait_for_call("setMyCommands", timeout=180)
         yield processes

@@ -110,8 +110,8 @@ async def test_a_job_is_seen_only_in_its_chat(
     # The same job's Refresh, forged into another chat, and data no button of ours carries.
     private = fake_tg.messages(ALLOWED_ID)[-1].message_id
     forged = [
-        (f"job:refresh:{job_id}", "not found"),
-        (f"job:abort:{job_id}", "not found"),
+        (f"job:refresh:{job_id}", "not valid"),
+        (f"job:abort:{job_id}", "not valid"),
         ("job:explode:1", "not valid"),
         ("💣" * 30, "not valid"),
     ]

@@ -438,7 +438,7 @@ async def test_resume_with_same_job_id_and_rerun_with_another(
             await first.run()
         partial = await stored_rows(sessions)
         assert 0 < len(partial) < len(expected)
-        assert await redis.exists("vkc:ckpt:job-1")
+        assert await redis.exists("vkc:ckpt:job-1:done")
 
         resumed = make_parser(make_client(fake, redis), sessions, redis)
         totals = await resumed.run()

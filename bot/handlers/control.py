@@ -53,6 +53,24 @@ async def abort_job(
     return True, _("Abort requested for job {job_id}.", job_id=job_id)
 
 
+async def is_card_of(queue: JobQueue, query: CallbackQuery, job_id: str) -> bool:
+    """Whether the pressed message is this job's progress card. Clients send whatever button
+    data they like, so a forged Refresh or Abort could name any job, on any message."""
+    message = query.message
+    if message is None:
+        return False
+    audit = await storage.get_job(queue.sessions, job_id)
+    return (
+        audit is not None
+        and audit.chat_id == message.chat.id
+        and audit.progress_message_id == message.message_id
+    )
+
+
+async def refuse_button(query: CallbackQuery) -> None:
+    await query.answer(_("⚠️ This button is not valid."), show_alert=True)
+
+
 def create_router() -> Router:
     router = Router(name="control")
 
@@ -112,8 +130,10 @@ def create_router() -> Router:
         query: CallbackQuery, callback_data: JobAction, queue: JobQueue, is_admin: bool
     ) -> None:
         """Redraw a progress message with the job's current state."""
-        if not isinstance(query.message, Message):
-            await query.answer()
+        if not isinstance(query.message, Message) or not await is_card_of(
+            queue, query, callback_data.job_id
+        ):
+            await refuse_button(query)
             return
         chat_id = query.message.chat.id
         view = await view_for(queue, callback_data.job_id, chat_id, is_admin)
@@ -134,6 +154,9 @@ def create_router() -> Router:
         query: CallbackQuery, callback_data: JobAction, queue: JobQueue, is_admin: bool
     ) -> None:
         """The Abort button: same rules as /abort."""
+        if not await is_card_of(queue, query, callback_data.job_id):
+            await refuse_button(query)
+            return
         chat_id = query.message.chat.id if query.message else query.from_user.id
         requested, text = await abort_job(
             queue, callback_data.job_id, query.from_user.id, chat_id, is_admin
@@ -143,6 +166,6 @@ def create_router() -> Router:
     @router.callback_query()
     async def unknown_button(query: CallbackQuery) -> None:
         """Data no button of ours carries (forged, or from an older version): say so."""
-        await query.answer(_("⚠️ This button is not valid (any more)."), show_alert=True)
+        await refuse_button(query)
 
     return router
