@@ -25,8 +25,8 @@ from sqlalchemy import text
 
 from core import storage
 from core.audit import audit_trail
-from core.catalog import CATALOG, JobArgs, JobSpec
-from core.i18n import _
+from core.catalog import ARG_NAMES, CATALOG, JobArgs, JobSpec
+from core.i18n import N_, _, current_language, ngettext, use_locale
 from core.jobstate import JobView, describe_result, final_text, job_view, worker_key
 from core.settings import Settings
 
@@ -71,17 +71,46 @@ def validate_args(spec: JobSpec, data: dict[str, Any], settings: Settings) -> Jo
 
 
 def explain(error: ValidationError) -> str:
-    """One short line saying which argument is wrong and why (never echoing secrets)."""
+    """One short line in the reader's language: which argument is wrong and why.
+
+    Our own validators raise ValueError with a finished, translated text; pydantic's own
+    wording never reaches a person. Values are not echoed (they could be secrets).
+    """
     first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "arguments"
-    message = str(first["msg"]).removeprefix("Value error, ")
-    if first["type"] == "missing":
-        return f"missing <{where}>"
-    if first["type"] == "extra_forbidden":
-        return f"unexpected argument {where}"
-    if first["type"] == "int_parsing":
-        return f"{where} must be a whole number"
-    return f"{where}: {message[0].lower()}{message[1:]}" if message else where
+    field = str(first["loc"][0]) if first["loc"] else ""
+    name = _(ARG_NAMES[field]) if field in ARG_NAMES else field or _("arguments")
+    kind, ctx = first["type"], first.get("ctx") or {}
+    if kind == "value_error":
+        return str(ctx.get("error") or first["msg"]).removeprefix("Value error, ")
+    if kind == "missing":
+        return _("missing <{field}>", field=name)
+    if kind == "extra_forbidden":
+        return _("unexpected argument {field}", field=name)
+    if kind == "int_parsing_size":
+        return _("{field} is too large a number", field=name)
+    if kind.startswith("int_"):
+        return _("{field} must be a whole number", field=name)
+    if kind in _BOUNDS:
+        return _(_BOUNDS[kind], field=name, limit=next(iter(ctx.values()), ""))
+    if kind in ("string_too_short", "too_short"):
+        return _("{field} must not be empty", field=name)
+    if kind in ("string_too_long", "too_long"):
+        most = int(ctx.get("max_length", 0))
+        return ngettext(
+            "{field} is too long: {n} character at most",
+            "{field} is too long: {n} characters at most",
+            most,
+            field=name,
+        )
+    return _("{field} is not valid", field=name)
+
+
+_BOUNDS = {
+    "greater_than_equal": N_("{field} must be at least {limit}"),
+    "greater_than": N_("{field} must be greater than {limit}"),
+    "less_than_equal": N_("{field} must be at most {limit}"),
+    "less_than": N_("{field} must be less than {limit}"),
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +131,10 @@ class JobQueue:
     async def submit(
         self, spec: JobSpec, args: JobArgs, *, user_id: int | None, chat_id: int | None
     ) -> Submitted:
-        """Enqueue a job; a job with the same dedupe key still running is returned instead."""
+        """Enqueue a job; a job with the same dedupe key still running is returned instead.
+
+        The job is recorded with the current language, in which the worker will write its texts.
+        """
         if spec.dedupe is None:
             return Submitted(await self._enqueue(spec, args, user_id, chat_id), existing=False)
         key = f"vkc:dedupe:{spec.dedupe(args)}"
@@ -128,6 +160,7 @@ class JobQueue:
             user_id=user_id,
             chat_id=chat_id,
             args=payload,
+            language=current_language(),
         )
         job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload)
         if job is None:  # only if the uuid collided, which would be a bug worth seeing
@@ -154,15 +187,18 @@ class JobQueue:
         open, so the sweeper calls this again; the message's fixed job id keeps it single.
         """
         view = await job_view(self.redis, self.sessions, job_id, self.queue_name)
-        if view.status == "lost":  # arq holds nothing of it any more (Redis lost its data)
-            view.status, view.error = "failed", _("lost from the queue")
-        if view.status not in ENDED:
-            return False
-        chat_id = self._recipient(view)
-        if chat_id is not None:
-            await self.notify_end(view, chat_id)
-        complete = view.status == "complete"
-        summary = describe_result(view.job_name, view.result) if complete else view.error
+        # Whoever closes it (worker, sweeper, the bot for an aborted queued job), the job closes
+        # in the language of the person who asked for it.
+        with use_locale(self._language(view)):
+            if view.status == "lost":  # arq holds nothing of it any more (Redis lost its data)
+                view.status, view.error = "failed", _("lost from the queue")
+            if view.status not in ENDED:
+                return False
+            chat_id = self._recipient(view)
+            if chat_id is not None:
+                await self.notify_end(view, chat_id)
+            complete = view.status == "complete"
+            summary = describe_result(view.job_name, view.result) if complete else view.error
         # With the audit trail's next batch, off the job's path: if this process dies first,
         # the row stays open and the sweeper closes the job again (the message stays single).
         audit_trail(self.sessions).update(
@@ -173,6 +209,11 @@ class JobQueue:
             result=view.result,
         )
         return True
+
+    def _language(self, view: JobView) -> str:
+        if view.audit is not None and view.audit.language:
+            return view.audit.language
+        return self.settings.default_language
 
     def _recipient(self, view: JobView) -> int | None:
         """A person's job closes in its chat; an internal one speaks of a failure, to admins."""

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     allowed_user_ids: IdSet = frozenset()
     allowed_chat_ids: IdSet = frozenset()
     notify_chat_id: int | None = None
+    # The language of texts with no person to take it from (a user's own choice wins).
+    default_language: str = "ru"
 
     # behaviour
     parse_default_limit: int = Field(100, ge=1)
@@ -77,6 +79,14 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("expected integer ids separated by commas") from None
         return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        language = value.strip().lower()
+        if language not in {"ru", "en"}:
+            raise ValueError("expected ru or en")
+        return language
 
     @field_validator("telegram_api_url", "vk_api_url")
     @classmethod
