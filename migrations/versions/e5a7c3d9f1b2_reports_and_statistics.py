@@ -1,7 +1,7 @@
 """reports and statistics: comment authors, likes, local day and hour, daily statistics
 
 Revision ID: e5a7c3d9f1b2
-Revises: ba7e29da10a8
+Revises: c4e1f0a9d2b7
 Create Date: 2026-11-30 06:00:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = 'e5a7c3d9f1b2'
-down_revision: str | None = 'ba7e29da10a8'
+down_revision: str | None = 'c4e1f0a9d2b7'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
