@@ -95,6 +95,8 @@ async def test_report_story(services: object, fake_tg: FakeTelegram, tmp_path: P
     /keywords count the same comments."""
     await bot_ready(fake_tg)
     await parse_and_wait(fake_tg, "/parse report_club 1000")
+    # The automatic analysis closes in this chat too: let it, so the report's messages follow.
+    await fake_tg.wait_for_message(ADMIN_ID, "comments analysed", timeout=120)
     # The parse queued update_statistics: the days are counted before anyone asks.
     counted = await wait_for_rows(
         tmp_path, "SELECT coalesce(sum(comments), 0) FROM stats_daily", STORED
