@@ -152,3 +152,14 @@ def wait_for_running_job(data: Path, console: subprocess.Popen[bytes]) -> None:
                 pass
         time.sleep(0.1)
     raise AssertionError("the parse never started")
+
+
+def test_worker_help_lists_its_subcommands(tmp_path: Path) -> None:
+    """`python -m worker --help` is help, not a usage error; an unknown command is one."""
+    done = run(["-m", "worker", "--help"], clean_env(tmp_path), timeout=60)
+    assert done.returncode == 0, done.stderr
+    listed = re.findall(r"^ {4}(\w+) ", done.stdout, flags=re.MULTILINE)
+    assert listed == ["run", "analyze"], done.stdout
+    wrong = run(["-m", "worker", "parse"], clean_env(tmp_path), timeout=60)
+    assert wrong.returncode == 2
+    assert "invalid choice: 'parse'" in wrong.stderr
