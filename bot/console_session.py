@@ -32,10 +32,10 @@ def console_language_code() -> str | None:
     The gettext order of variables is used, so a Russian desktop gets Russian answers as a
     Russian Telegram client would.
     """
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name, "")
         if value:
-            code = value.split(".")[0].split("_")[0].lower()
+            code = value.split(":")[0].split(".")[0].split("_")[0].lower()
             return None if code in ("c", "posix") else code
     return None
 

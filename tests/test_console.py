@@ -29,7 +29,7 @@ SIGINT_EXIT_S = 2.0  # the promise: Ctrl-C ends the console within 2 s
 def english_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The demo's environment: nothing configured, an English terminal."""
     env = clean_env(tmp_path, LANG="en_US.UTF-8", PYTHONUNBUFFERED="1", **extra)
-    for name in ("LC_ALL", "LC_MESSAGES", "DATABASE_URL"):
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "DATABASE_URL"):
         env.pop(name, None)
     return env
 
@@ -85,6 +85,16 @@ def test_demo_user_error_gets_the_friendly_answer_and_no_traceback(tmp_path: Pat
     assert parse["status"] == "failed"
     assert parse["summary"] in failed[0]  # the reason the job stored is the one shown
     assert "Traceback" in (data / "console.log").read_text()
+
+
+def test_a_russian_terminal_gets_the_console_texts_in_russian(tmp_path: Path) -> None:
+    """The console speaks the terminal's language (LANG), as the bot does a Telegram user's."""
+    data = tmp_path / "demo"
+    env = {**english_env(tmp_path), "LANG": "ru_RU.UTF-8"}
+    done = run([*DEMO, "--data-dir", str(data)], env, stdin="")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"Данные этого запуска — в {data} (журнал: {data / 'console.log'})." in done.stderr
+    assert "Попробуйте /parse taiga_demo, затем /keywords taiga_demo." in done.stderr
 
 
 def test_each_demo_run_starts_from_a_fresh_data_directory(tmp_path: Path) -> None:
