@@ -20,6 +20,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ DEMO_VK_TOKEN = "demo-token"
 DEMO_COMMUNITY = "taiga_demo"
 STARTUP_TIMEOUT = 30.0
 IDLE_POLL_S = 0.1
+SCHEDULED_AFTER_S = 300.0
 STDIN_FD = 0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -244,14 +246,20 @@ def stdin_lines() -> asyncio.Queue[str | None]:
 
 
 async def wait_until_idle(worker: Worker, queue: JobQueue) -> None:
-    """Wait until no job is queued, deferred or running here: all a command started has ended.
+    """Wait until no job is due or running here: everything a command started has ended.
 
     A job enqueues its follow-ups (the analysis after a parse, its closing message) before its
-    own run ends, and arq keeps a job in the queue until it has finished, so an empty queue and
-    no job task left in this worker mean nothing is pending. Jobs have timeouts, so this ends;
-    Ctrl-C ends it sooner.
+    own run ends, and arq keeps a job in the queue until it has finished, so no due job and no
+    job task left in this worker mean nothing is pending. A retry deferred by seconds counts; a
+    job scheduled further ahead than SCHEDULED_AFTER_S is not the command's. Jobs have
+    timeouts, so this ends; Ctrl-C ends it sooner.
     """
-    while await queue.redis.zcard(queue.queue_name) or any(  # noqa: ASYNC110 - no event for it
+    while await due_jobs(queue) or any(  # noqa: ASYNC110 - Redis offers no event for it
         not task.done() for task in worker.tasks.values()
     ):
         await asyncio.sleep(IDLE_POLL_S)
+
+
+async def due_jobs(queue: JobQueue) -> int:
+    horizon_ms = (time.time() + SCHEDULED_AFTER_S) * 1000
+    return int(await queue.redis.zcount(queue.queue_name, "-inf", horizon_ms))
