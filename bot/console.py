@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,7 +166,7 @@ def greet(demo: bool, sample_wall: bool, data_dir: Path, log_file: Path) -> None
         lines.append(_("This run's data is in {path} (log: {log}).", path=data_dir, log=log_file))
     else:
         lines.append(_("Log: {log}", log=log_file))
-    if sys.stdin.isatty():
+    if os.isatty(STDIN_FD):
         lines.append(_("Type a command (/help lists them). Ctrl-D ends, Ctrl-C stops."))
     print("\n".join(lines), file=sys.stderr, flush=True)
 
@@ -204,7 +204,7 @@ async def wait_until_started(worker: Worker, running: asyncio.Task[None]) -> Non
 async def converse(dp: Dispatcher, bot: Bot, worker: Worker, queue: JobQueue) -> None:
     """Feed each typed line to the dispatcher; the next waits until this one's jobs have ended."""
     lines = stdin_lines()
-    prompt = sys.stdin.isatty()
+    prompt = os.isatty(STDIN_FD)
     for number in itertools.count(1):
         if prompt:
             print("> ", end="", flush=True)
@@ -228,21 +228,27 @@ def stdin_lines() -> asyncio.Queue[str | None]:
     lines: asyncio.Queue[str | None] = asyncio.Queue()
 
     def read() -> None:
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        pending = ""
-        with contextlib.suppress(RuntimeError, OSError):  # the loop is closed: the console ended
-            while chunk := os.read(STDIN_FD, 65536):
-                pending += decoder.decode(chunk)
-                *complete, pending = pending.split("\n")
-                for line in complete:
-                    loop.call_soon_threadsafe(lines.put_nowait, line)
-            for line in [pending + decoder.decode(b"", final=True)]:
-                if line:
-                    loop.call_soon_threadsafe(lines.put_nowait, line)
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the console has ended
+            for line in read_lines(STDIN_FD):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
             loop.call_soon_threadsafe(lines.put_nowait, None)
 
     threading.Thread(target=read, name="console-stdin", daemon=True).start()
     return lines
+
+
+def read_lines(fd: int) -> Iterator[str]:
+    """The UTF-8 lines of a file descriptor as they arrive; an unreadable one (closed) is empty."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = ""
+    with contextlib.suppress(OSError):
+        while chunk := os.read(fd, 65536):
+            pending += decoder.decode(chunk)
+            *complete, pending = pending.split("\n")
+            yield from complete
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
 
 
 async def wait_until_idle(worker: Worker, queue: JobQueue) -> None:
