@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.groups import normalize_group
+from core.i18n import N_, _, ngettext
 
 # A community as people write it, stored in its normal form ("12345" or a screen name).
 GroupRef = Annotated[str, AfterValidator(normalize_group)]
@@ -57,14 +59,16 @@ class KeywordsArgs(JobArgs):
 class BatchArgs(JobArgs):
     group: GroupRef = Field(description="the community")
     days: int | None = Field(None, ge=1, le=3650, description="only comments of the last N days")
-    comment_ids: list[int] | None = Field(None, description="only these comments")
 
 
 class ChunkArgs(JobArgs):
-    """A slice of a batch: comment keys (post_id, comment_id) of one community."""
+    """A part of a batch: one community's comments with keys (post_id, comment_id) in
+    [start, end), a few numbers however many comments the part holds."""
 
     owner_id: int
-    keys: list[tuple[int, int]] = Field(min_length=1)
+    since: datetime | None = None
+    start: tuple[int, int] | None = None
+    end: tuple[int, int] | None = None
 
 
 class NotificationArgs(JobArgs):
@@ -98,27 +102,76 @@ def _describe_parse(result: dict[str, Any]) -> str:
     return text
 
 
+# Universal POS tags as a reader names them.
+POS_NAMES: dict[str, str] = {
+    "ADJ": N_("adjective"),
+    "ADP": N_("preposition"),
+    "ADV": N_("adverb"),
+    "AUX": N_("auxiliary verb"),
+    "CCONJ": N_("conjunction"),
+    "DET": N_("determiner"),
+    "INTJ": N_("interjection"),
+    "NOUN": N_("noun"),
+    "NUM": N_("numeral"),
+    "PART": N_("particle"),
+    "PRON": N_("pronoun"),
+    "PROPN": N_("proper noun"),
+    "PUNCT": N_("punctuation"),
+    "SCONJ": N_("conjunction"),
+    "SYM": N_("symbol"),
+    "VERB": N_("verb"),
+    "X": N_("other"),
+}
+
+
 def _describe_tokens(result: dict[str, Any]) -> str:
-    lines = [f"{form} → {lemma} ({pos})" for form, lemma, pos in result.get("tokens", [])]
-    return "\n" + "\n".join(lines) if lines else "no words found"
+    lines = [
+        f"{form} → {lemma} ({_(POS_NAMES.get(pos, pos))})"
+        for form, lemma, pos in result.get("tokens", [])
+    ]
+    return "\n" + "\n".join(lines) if lines else _("no words found")
 
 
 def _describe_keywords(result: dict[str, Any]) -> str:
     items = result.get("keywords", [])
-    head = f"{result.get('group_name') or result.get('group_id')}: keywords of "
-    head += f"{result.get('comments', 0)} comments"
+    group = result.get("group_name") or result.get("group_id")
+    comments = int(result.get("comments", 0))
+    head = ngettext(
+        "{group}: keywords of {n} comment", "{group}: keywords of {n} comments", comments,
+        group=group,
+    )  # fmt: skip
+    if items:
+        head += ", " + _("the most typical of the community first")
     if not items:
-        return head + ": none yet (too few analysed comments)"
-    lines = [f"{i}. {term} ({count})" for i, (term, _score, count) in enumerate(items, 1)]
+        if not comments:
+            return head + ": " + _("none: the community has no comments with text in that period")
+        return head + ": " + _("none yet: too few comments repeat the same words")
+    lines = [
+        f"{i}. {term} — " + ngettext("{n} mention", "{n} mentions", int(count))
+        for i, (term, _score, count) in enumerate(items, 1)
+    ]
     return head + "\n" + "\n".join(lines)
 
 
 def _describe_batch(result: dict[str, Any]) -> str:
-    return (
-        f"{result.get('comments_analyzed', 0)} comments analysed "
-        f"({result.get('tokens', 0)} terms) in {result.get('chunks', 1)} part(s), "
-        f"{result.get('duration_s', 0):.1f} s"
-    )
+    analysed = int(result.get("comments_analyzed", 0))
+    group = result.get("group_name") or result.get("group_id") or ""
+    if not analysed and "analysed_before" in result:
+        before = int(result["analysed_before"])
+        text = ngettext(
+            "nothing to analyse: its {n} comment was analysed already",
+            "nothing to analyse: all {n} comments were analysed already",
+            before,
+        )
+        if not before:
+            text = _("nothing to analyse: no stored comments with text in that period")
+    else:
+        parts = int(result.get("chunks", 1))
+        text = ngettext("{n} comment analysed", "{n} comments analysed", analysed)
+        text += " " + ngettext("in {n} part", "in {n} parts", parts)
+        seconds = f"{result.get('duration_s', 0):.1f}"
+        text += ", " + _("{seconds} s", seconds=seconds)
+    return f"{group}: {text}" if group else text
 
 
 def _describe_notification(result: dict[str, Any]) -> str:
@@ -137,8 +190,12 @@ class JobSpec:
     command: str | None = None
     usage: str = ""
     dedupe: Callable[[Any], str] | None = None
+    # A job closes in the chat that started it; without a chat, a failure goes to NOTIFY_CHAT_ID
+    # unless this is False (the closing message's own job: it must not report on itself).
     notify: bool = True
     card: bool = True  # a progress message with buttons; quick jobs just answer at the end
+    # Seconds per try, matched to the job's work. A dead worker's job does not wait for it:
+    # the sweeper re-queues it within WORKER_LOST_AFTER + SWEEP_INTERVAL.
     timeout: int | None = None
     max_tries: int | None = None
 
@@ -154,7 +211,8 @@ CATALOG: dict[str, JobSpec] = {
             command="parse",
             usage="/parse <group> [limit] [days]",
             dedupe=lambda args: f"parse:{args.group}",
-            timeout=6 * 3600,
+            # PARSE_MAX_LIMIT comments take ~10 min alone at 3 rps; parses share the pace.
+            timeout=2 * 3600,
         ),
         JobSpec(
             name="analyze_text_morphology",
@@ -172,7 +230,7 @@ CATALOG: dict[str, JobSpec] = {
             command="keywords",
             usage="/keywords <group> [n] [days]",
             card=False,
-            timeout=1800,
+            timeout=900,
         ),
         JobSpec(
             name="process_batch_comments",
@@ -180,7 +238,11 @@ CATALOG: dict[str, JobSpec] = {
             title="Analyse a community's stored comments",
             describe=_describe_batch,
             dedupe=lambda args: f"analyze:{args.group}",
-            timeout=6 * 3600,
+            # Each try is short: it queues the parts or looks at them and retries later. Every
+            # look spends a try, so there are enough for a day of looks; tries that die are
+            # bounded separately (worker.jobs.analysis._count_interruption).
+            timeout=1800,
+            max_tries=10_000,
         ),
         JobSpec(
             name="analyze_comment_chunk",
@@ -188,8 +250,7 @@ CATALOG: dict[str, JobSpec] = {
             title="Analyse one part of a batch",
             describe=_describe_batch,
             admin_only=True,
-            notify=False,
-            timeout=1800,
+            timeout=600,
         ),
         JobSpec(
             name="send_notification",
@@ -198,6 +259,7 @@ CATALOG: dict[str, JobSpec] = {
             describe=_describe_notification,
             admin_only=True,
             notify=False,
+            timeout=60,
             max_tries=8,
         ),
     )

@@ -21,7 +21,6 @@ from core.vk.errors import VkError
 
 PROGRESS_TTL = 24 * 3600
 MESSAGE_LIMIT = 4096
-WORKER_TTL = 15
 
 
 def progress_key(job_id: str) -> str:
@@ -83,7 +82,7 @@ async def job_view(redis: ArqRedis, sessions: storage.Sessions, job_id: str, que
             view.error = audit.summary
         return view
     if audit is not None and status is JobStatus.not_found:
-        view.status = "lost" if audit.status in ("queued", "running") else audit.status
+        view.status = "lost" if audit.status in ("queued", "running", "retrying") else audit.status
     return view
 
 

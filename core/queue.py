@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.constants import abort_jobs_ss, health_check_key_suffix, in_progress_key_prefix
-from arq.jobs import Job, JobStatus
+from arq.constants import (
+    abort_jobs_ss,
+    health_check_key_suffix,
+    in_progress_key_prefix,
+    job_key_prefix,
+    result_key_prefix,
+    retry_key_prefix,
+)
+from arq.jobs import Job, JobStatus, deserialize_job_raw, serialize_result
 from pydantic import ValidationError
+from redis.exceptions import WatchError
 from sqlalchemy import text
 
 from core import storage
-from core.catalog import JobArgs, JobSpec
-from core.jobstate import JobView, final_text, worker_key
+from core.catalog import CATALOG, JobArgs, JobSpec
+from core.i18n import _
+from core.jobstate import JobView, describe_result, final_text, job_view, worker_key
 from core.settings import Settings
 
 ACTIVE = (JobStatus.queued, JobStatus.deferred, JobStatus.in_progress)
+ENDED = ("complete", "failed", "aborted")
+KEEP_RESULT_S = 7 * 24 * 3600
 
 
 def redis_settings(settings: Settings) -> RedisSettings:
@@ -115,22 +127,96 @@ class JobQueue:
             job_id=view.job_id,
         )
 
+    async def close(self, job_id: str) -> bool:
+        """Close an ended job: hand its closing message over, then record how it ended.
+
+        False while the job has not ended. In this order a crash anywhere leaves the audit row
+        open, so the sweeper calls this again; the message's fixed job id keeps it single.
+        """
+        view = await job_view(self.redis, self.sessions, job_id, self.queue_name)
+        if view.status == "lost":  # arq holds nothing of it any more (Redis lost its data)
+            view.status, view.error = "failed", _("lost from the queue")
+        if view.status not in ENDED:
+            return False
+        chat_id = self._recipient(view)
+        if chat_id is not None:
+            await self.notify_end(view, chat_id)
+        complete = view.status == "complete"
+        summary = describe_result(view.job_name, view.result) if complete else view.error
+        await storage.update_job(
+            self.sessions,
+            job_id,
+            status=view.status,
+            finished_at=storage.utcnow(),
+            summary=summary,
+            result=view.result,
+        )
+        return True
+
+    def _recipient(self, view: JobView) -> int | None:
+        """A person's job closes in its chat; an internal one speaks of a failure, to admins."""
+        if view.audit is not None and view.audit.chat_id:
+            return view.audit.chat_id
+        spec = CATALOG.get(view.job_name or "")
+        if view.status == "failed" and spec is not None and spec.notify:
+            return self.settings.notify_chat_id
+        return None
+
     async def status(self, job_id: str) -> JobStatus:
         return await Job(job_id, self.redis, _queue_name=self.queue_name).status()
 
     async def abort(self, job_id: str) -> None:
-        """Ask the worker to cancel the job (arq's abort set); it ends as "aborted"."""
+        """Stop a job: one still waiting ends at once as aborted (and is closed); a running one
+        is cancelled by its worker through arq's abort set."""
+        if await self.finish_unstarted(job_id, asyncio.CancelledError(), lost_worker=False):
+            await self.close(job_id)
+            return
         await self.redis.zadd(abort_jobs_ss, {job_id: int(time.time() * 1000)})
+
+    async def finish_unstarted(
+        self, job_id: str, error: BaseException, *, lost_worker: bool
+    ) -> bool:
+        """End a job no live worker is running, as arq ends a failed one: result stored, keys gone.
+
+        `lost_worker=False`: only a job waiting in the queue (a worker taking it first wins);
+        `lost_worker=True`: a job whose in-progress key a dead worker left behind.
+        """
+        in_progress, job_key = in_progress_key_prefix + job_id, job_key_prefix + job_id
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(in_progress, job_key)
+            if bool(await pipe.exists(in_progress)) != lost_worker:
+                return False
+            raw = await pipe.get(job_key)
+            if raw is None or await pipe.zscore(self.queue_name, job_id) is None:
+                return False
+            function, args, kwargs, job_try, enqueued_ms = deserialize_job_raw(raw)
+            now_ms = int(time.time() * 1000)
+            result = serialize_result(
+                function, args, kwargs, job_try or 1, enqueued_ms, False, error, now_ms, now_ms,
+                f"{job_id}:{function}", self.queue_name, job_id=job_id,
+            )  # fmt: skip
+            if result is None:  # arq could not pickle the error; never expected for ours
+                return False
+            pipe.multi()  # type: ignore[no-untyped-call]
+            pipe.delete(retry_key_prefix + job_id, in_progress, job_key)
+            pipe.zrem(self.queue_name, job_id)
+            pipe.zrem(abort_jobs_ss, job_id)
+            pipe.set(result_key_prefix + job_id, result, px=KEEP_RESULT_S * 1000)
+            try:
+                await pipe.execute()
+            except WatchError:
+                return False
+        return True
 
     async def queue_info(self) -> dict[str, int]:
         now_ms = int(time.time() * 1000)
         queued = await self.redis.zcount(self.queue_name, "-inf", now_ms)
         deferred = await self.redis.zcount(self.queue_name, now_ms + 1, "+inf")
         running = 0
-        async for _ in self.redis.scan_iter(match=in_progress_key_prefix + "*", count=500):
+        async for _key in self.redis.scan_iter(match=in_progress_key_prefix + "*", count=500):
             running += 1
         workers = 0
-        async for _ in self.redis.scan_iter(match=worker_key("*"), count=500):
+        async for _key in self.redis.scan_iter(match=worker_key("*"), count=500):
             workers += 1
         return {
             "queued": max(0, queued - running),

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     arq_queue_name: str = Field("arq:queue", min_length=1)
     arq_burst_mode: bool = False
     redis_url: str | None = None
+    # A worker whose heartbeat is older than this is gone; the sweeper (in every worker, every
+    # SWEEP_INTERVAL) puts its jobs back on the queue.
+    worker_lost_after: float = Field(30.0, ge=1)
+    sweep_interval: float = Field(15.0, gt=0)
 
     # Telegram
     bot_token: SecretStr | None = None

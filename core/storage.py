@@ -72,20 +72,22 @@ async def recent_jobs(
         return rows.all()
 
 
-async def claim_notification(sessions: Sessions, job_id: str) -> bool:
-    """Mark a job's final notification as sent; False if someone already did."""
-    async with sessions.begin() as session:
-        result = await session.execute(
-            update(JobAudit)
-            .where(JobAudit.job_id == job_id, JobAudit.notified_at.is_(None))
-            .values(notified_at=utcnow())
-        )
-        return bool(getattr(result, "rowcount", 0))
+async def mark_notified(sessions: Sessions, job_id: str) -> None:
+    """Remember that a job's closing message reached its chat (after it did, never before)."""
+    await update_job(sessions, job_id, notified_at=utcnow())
 
 
-async def release_notification(sessions: Sessions, job_id: str) -> None:
-    """Undo a claim whose message could not be delivered, so a retry may send it."""
-    await update_job(sessions, job_id, notified_at=None)
+async def open_jobs(sessions: Sessions, before: datetime, limit: int) -> list[str]:
+    """Jobs enqueued before `before` that are not recorded as ended, oldest first."""
+    query = (
+        select(JobAudit.job_id)
+        .where(JobAudit.status.in_(("queued", "running", "retrying")))
+        .where(JobAudit.enqueued_at < before)
+        .order_by(JobAudit.enqueued_at)
+        .limit(limit)
+    )
+    async with sessions() as session:
+        return list((await session.scalars(query)).all())
 
 
 async def save_group(sessions: Sessions, group_id: int, screen_name: str, name: str) -> None:

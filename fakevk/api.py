@@ -70,6 +70,7 @@ class FakeVKStats:
     methods: Counter[str] = field(default_factory=Counter)  # dispatched calls, "execute" too
     http_5xx: int = 0  # injected 502/503 answers
     slow: int = 0  # responses delayed by slow_every
+    held: int = 0  # requests held by pause() so far
 
 
 _BAD_GATEWAY_HTML = (
@@ -136,6 +137,9 @@ class FakeVK(FakeWalls):
         self.stats = FakeVKStats()
         self.on_request: RequestHook | None = None
         self.url: str | None = None
+        # Requests to these methods wait for resume(): a test holds a job mid-parse on an event.
+        self._held_methods: frozenset[str] = frozenset()
+        self._resumed = asyncio.Event()
 
         # Per token: times of all received requests (for max_rate) and of accepted ones (limit).
         self._seen: dict[str, deque[float]] = {}
@@ -196,6 +200,16 @@ class FakeVK(FakeWalls):
         loop.close()
         self._loop = self._thread = None
 
+    def pause(self, *methods: str) -> None:
+        """Hold every new request to ``methods`` (e.g. "execute") until :meth:`resume`."""
+        self._held_methods = frozenset(methods)
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        """Answer the held requests and stop holding."""
+        self._held_methods = frozenset()
+        self._resumed.set()
+
     # --- HTTP layer --------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -206,6 +220,9 @@ class FakeVK(FakeWalls):
         if request.method == "POST":
             form = await request.post()
             params.update((k, v) for k, v in form.items() if isinstance(v, str))
+        if method in self._held_methods:
+            self.stats.held += 1
+            await self._resumed.wait()
         # Timestamp after the body is read: from here on nothing awaits until the answer is
         # decided, so the per-token deques stay in time order.
         now = time.monotonic()

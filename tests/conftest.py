@@ -78,13 +78,25 @@ def fishing_group() -> FakeGroup:
     )  # fmt: skip
 
 
+BIG_GROUP = 777002
+
+
+def big_group() -> FakeGroup:
+    """120 posts of 10 comments: several `execute` rounds, so a parse can be caught halfway."""
+    return build_synthetic_wall(
+        BIG_GROUP, "big_wall", posts=120, comments_per_post=10, texts=FISHING_TEXTS,
+        pinned=False,
+    )  # fmt: skip
+
+
 @pytest.fixture
 async def fake_vk() -> AsyncIterator[FakeVK]:
     private = FakeGroup(id=555, screen_name="secret_club", name="Secret", posts=[], private=True)
-    groups = [*load_demo_groups(), fishing_group(), private]
+    groups = [*load_demo_groups(), fishing_group(), private, big_group()]
     server = FakeVK(groups, rps=3.0, tokens={VK_TOKEN: "user"})
     await server.start()
     yield server
+    server.resume()  # requests a test held are answered before the server goes
     await server.stop()
 
 

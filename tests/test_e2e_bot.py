@@ -33,6 +33,8 @@ def stored_comments(data_dir: Path) -> int:
 
 async def start_job(tg: FakeTelegram, text: str, user: int = ADMIN_ID) -> str:
     """Send a job command and return the job id from the bot's answer."""
+    # A busy machine can take long to start the bot: wait for it to be up, not a fixed time.
+    await tg.wait_for_call("setMyCommands", timeout=180)
     sent = tg.send_text(text, user_id=user)
     ack = await tg.wait_for_message(user, "/status", after=sent, timeout=30)
     match = JOB_ID.search(ack.text or "")
@@ -183,15 +185,19 @@ async def test_duplicate_parse_returns_running_job(
     services: list[Process], fake_tg: FakeTelegram, fake_vk: FakeVK
 ) -> None:
     """The same group asked twice while parsing gets the running job, not a second one."""
-    fake_vk.slow_every, fake_vk.slow_seconds = 1, 0.3
+    fake_vk.pause("execute", "wall.get", "wall.getComments")  # the parse stays running
     job_id = await start_job(fake_tg, "/parse taiga_demo 100000")
     sent = fake_tg.send_text("/parse https://vk.com/taiga_demo", user_id=ADMIN_ID)
     again = await fake_tg.wait_for_message(ADMIN_ID, "Already running", after=sent)
     assert job_id in (again.text or "")
-    # Named by its id instead, the community is recognised once the worker resolves it.
+    # Named by its id instead, the community is recognised once the worker resolves it: the
+    # first job has claimed it once it reads the wall.
+    await fake_tg.wait_for(lambda tg: fake_vk.stats.held > 0, timeout=30)
     other = await start_job(fake_tg, "/parse club20261127 100000")
     refused = await fake_tg.wait_for_message(ADMIN_ID, f"failed ({other})", timeout=30)
     assert f"already being parsed by job {job_id}" in (refused.text or "")
+    fake_vk.resume()
+    await fake_tg.wait_for_message(ADMIN_ID, f"finished ({job_id})", timeout=60)
 
 
 async def test_notification_survives_429_and_is_sent_once(

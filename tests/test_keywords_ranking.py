@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from core.analysis import decode_terms, general_background, terms_of
+from core.text.hashtags import split_glued
 from core.text.keywords import (
     FUNCTION_POS,
     Keyword,
+    count_document,
     document_terms,
     is_stop_word,
     rank_keywords,
@@ -142,3 +145,70 @@ def test_ranking_is_deterministic_and_respects_top_n() -> None:
     group = Counter({"б": 0, "жерех": 3, "судак": 3, "сазан": 3})
     ranked = rank_keywords(group, {}, top_n=2)
     assert [k.term for k in ranked] == ["жерех", "сазан"]
+
+
+# A community about winter fishing whose members praise a lot: generic praise is its most
+# frequent vocabulary, and its hashtags are glued phrases.
+PRAISING_FISHERS = [
+    "Отличная рыбалка, щука клюёт на мормышку! #зимняярыбалка",
+    "Классное фото, хорошая щука! #зимняярыбалка #рыбалка",
+    "Отличный улов окуня, хорошая удочка, классно!",
+    "Хорошая рыбалка на озере, отличный клёв #зимняярыбалка",
+    "Супер, классная щука, отличная мормышка!",
+    "Хороший лёд, отличная зимняя рыбалка, щука на жерлицу",
+    "Классно! Хорошая удочка для зимней рыбалки, клёв отличный",
+    "Отличное фото, классный окунь, хорошая мормышка #зимняярыбалка",
+    "Хорошая погода, отличный клёв, щука и окунь",
+    "Классная зимняя рыбалка, хороший улов, отличная удочка",
+]
+PRAISE = {"хороший", "отличный", "классный", "классно", "супер", "фото"}
+TOPIC = {"рыбалка", "щука", "удочка", "мормышка", "окунь", "клёв", "жерлица", "улов"}
+
+
+@pytest.fixture(scope="module")
+def praising_keywords() -> list[Keyword]:
+    counts: Counter[str] = Counter()
+    for text in PRAISING_FISHERS:
+        count_document(counts, decode_terms(terms_of(text)))
+    return rank_keywords(counts, general_background(), top_n=20)
+
+
+def test_topic_words_outrank_generic_praise_against_general_russian(
+    praising_keywords: list[Keyword],
+) -> None:
+    """Praise is the most frequent vocabulary of the community but common everywhere; the
+    general-Russian background pushes it below every topic word found."""
+    terms = [k.term for k in praising_keywords]
+    counts = Counter({k.term: k.count for k in praising_keywords})
+    # Praise is what the community says most...
+    assert counts["отличный"] == max(counts.values()), counts
+    assert "хороший" not in terms, terms
+    # ...yet every topic word it repeats (three times or more) ranks above every praise word.
+    topic = [i for i, t in enumerate(terms) if t in TOPIC and counts[t] >= 3]
+    praise = [i for i, t in enumerate(terms) if t in PRAISE]
+    assert len(topic) >= 5, terms
+    assert max(topic) < min(praise), terms
+
+
+def test_glued_hashtags_count_as_their_words_and_phrase(praising_keywords: list[Keyword]) -> None:
+    terms = {k.term: k.count for k in praising_keywords}
+    assert "зимняярыбалка" not in terms
+    # Four tags and three written phrases: seven comments with "зимний рыбалка".
+    assert terms.get("зимний рыбалка") == 7, terms
+
+
+def test_phrases_read_as_people_write_them() -> None:
+    text = MorphologyAnalyzer().phrase_text
+    assert text("зимний рыбалка") == "зимняя рыбалка"
+    assert text("хороший деньги") == "хорошие деньги"
+    assert text("рыбалка щука") == "рыбалка щука"
+
+
+def test_glued_hashtags_split_into_dictionary_words() -> None:
+    is_known = MorphologyAnalyzer().morph.word_is_known
+    assert split_glued("зимняярыбалка", is_known) == ["зимняя", "рыбалка"]
+    assert split_glued("лучшаябазаотдыха", is_known) == ["лучшая", "база", "отдыха"]
+    assert split_glued("мамавдекрете", is_known) == ["мама", "в", "декрете"]
+    assert split_glued("рыбалка", is_known) is None  # one word is not a glued phrase
+    assert split_glued("тмн", is_known) is None
+    assert split_glued("ы" * 500, is_known) is None  # too long to search

@@ -130,6 +130,51 @@ def test_lemma_accuracy_on_social_media_beats_pymorphy3_first_guess(
     assert ours_acc >= TARGET
 
 
+def word_key(form: str) -> str:
+    """A word as both sides spell it: a leading "#" or "@" is not part of the comparison."""
+    return form[1:] if len(form) > 1 and form[0] in "#@" else form
+
+
+def end_to_end_score(analyzer: MorphologyAnalyzer, sentence: Sentence) -> tuple[int, int]:
+    """(correct, scored) lemmas of a sentence analysed from its raw text, as users get it.
+
+    The treebank's words are found in the text in order; a word is correct when our
+    tokenizer produced a token with the same text at the same offset and its lemma matches.
+    A treebank word our tokenizer split or glued differently counts as wrong; punctuation is
+    not scored.
+    """
+    ours = {tok.start + (len(tok.form) - len(word_key(tok.form))): tok
+            for tok in analyzer.analyze(sentence.text)}  # fmt: skip
+    correct = scored = cursor = 0
+    for form, gold, gold_pos in zip(sentence.forms, sentence.lemmas, sentence.upos, strict=True):
+        found = sentence.text.find(form, cursor)
+        if found >= 0:
+            cursor = found + len(form)
+        if gold_pos == "PUNCT":
+            continue
+        scored += 1
+        key = word_key(form)
+        tok = ours.get(found + len(form) - len(key)) if found >= 0 else None
+        if tok is not None and word_key(tok.form) == key:
+            correct += lemma_key(tok.lemma) == lemma_key(gold)
+    return correct, scored
+
+
+def test_lemma_accuracy_end_to_end_through_the_tokenizer(
+    analyzer: MorphologyAnalyzer, social: list[Sentence], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a user gets: raw sentence text in, our tokens aligned to the treebank's words."""
+    correct = scored = 0
+    for sentence in social:
+        ok, n = end_to_end_score(analyzer, sentence)
+        correct += ok
+        scored += n
+    accuracy = correct / scored
+    with capsys.disabled():
+        print(f"\nend-to-end lemma accuracy on {scored} social-media words: {accuracy:.4f}")
+    assert accuracy >= TARGET
+
+
 def test_analyze_on_text_agrees_with_analyze_words_on_its_tokens(
     analyzer: MorphologyAnalyzer, social: list[Sentence]
 ) -> None:

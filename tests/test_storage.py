@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -86,18 +86,21 @@ async def test_comment_upsert_is_idempotent(sessions: storage.Sessions) -> None:
     assert await storage.count_new_comments(sessions, -5, "b") == 1
 
 
-async def test_audit_and_single_notification(sessions: storage.Sessions) -> None:
-    """A job's audit row records its story; its notification can be claimed once."""
+async def test_audit_open_jobs_and_notification(sessions: storage.Sessions) -> None:
+    """A job's audit row records its story; the sweeper finds it while it is open."""
     await storage.record_enqueued(
         sessions, job_id="j1", job_name="parse_vk_comments", user_id=1, chat_id=2, args={"g": 1}
     )
     await storage.record_enqueued(
         sessions, job_id="j1", job_name="parse_vk_comments", user_id=1, chat_id=2, args={"g": 1}
     )
+    later = storage.utcnow() + timedelta(seconds=1)
+    assert await storage.open_jobs(sessions, before=later, limit=10) == ["j1"]
+    assert await storage.open_jobs(sessions, before=later - timedelta(hours=1), limit=10) == []
     await storage.update_job(sessions, "j1", status="complete", summary="done")
     rows = await storage.recent_jobs(sessions, chat_id=2)
     assert [(r.job_id, r.status, r.summary) for r in rows] == [("j1", "complete", "done")]
-    assert await storage.claim_notification(sessions, "j1") is True
-    assert await storage.claim_notification(sessions, "j1") is False
-    await storage.release_notification(sessions, "j1")
-    assert await storage.claim_notification(sessions, "j1") is True
+    assert await storage.open_jobs(sessions, before=later, limit=10) == []
+    await storage.mark_notified(sessions, "j1")
+    audit = await storage.get_job(sessions, "j1")
+    assert audit is not None and audit.notified_at is not None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.text.tokenizer import Token, TokenKind, classify, iter_tokens, tokenize
+from core.text.morphology import load_overrides
+from core.text.tokenizer import ABBREVIATIONS, Token, TokenKind, classify, iter_tokens, tokenize
 
 
 def pairs(text: str) -> list[tuple[str, str]]:
@@ -77,14 +78,12 @@ def test_hashtag_token_keeps_its_word() -> None:
     assert tok == Token("#Вьетнам", TokenKind.HASHTAG, 0)
 
 
-def test_emoji_sequences_are_one_token_each() -> None:
-    # skin tone + zero-width joiner + sign + variation selector; a flag; a heart with VS16
-    assert pairs("🏄🏾\u200d♀️❤️😂😂🇷🇺") == [
-        ("🏄🏾\u200d♀️", "emoji"),
-        ("❤️", "emoji"),
+def test_a_run_of_emoji_is_one_token() -> None:
+    # skin tone + zero-width joiner + sign + variation selector; a flag; a heart with VS16:
+    # one reaction, as the treebank writes it; a space separates two.
+    assert pairs("🏄🏾\u200d♀️❤️😂😂🇷🇺 😂") == [
+        ("🏄🏾\u200d♀️❤️😂😂🇷🇺", "emoji"),
         ("😂", "emoji"),
-        ("😂", "emoji"),
-        ("🇷🇺", "emoji"),
     ]
 
 
@@ -146,3 +145,35 @@ def test_empty_and_blank_text() -> None:
 )
 def test_classify_whole_tokens(text: str, kind: TokenKind) -> None:
     assert classify(text) is kind
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("т.е. так", ["т.", "е.", "так"]),
+        ("и т. д.", ["и", "т.", "д."]),
+        (
+            "1 ч. л. соли, 2 ст. л. сахара",
+            ["1", "ч.", "л.", "соли", ",", "2", "ст.", "л.", "сахара"],
+        ),
+        ("P.S. привет", ["P.", "S.", "привет"]),
+        ("5 млн. рублей", ["5", "млн.", "рублей"]),
+        ("А. С. Пушкин", ["А.", "С.", "Пушкин"]),
+        ("это был я.", ["это", "был", "я", "."]),
+        ("пост.ру", ["пост", ".", "ру"]),
+    ],
+)
+def test_abbreviations_keep_their_dot_as_the_treebank_writes_them(
+    text: str, tokens: list[str]
+) -> None:
+    assert [tok.text for tok in tokenize(text)] == tokens
+
+
+def test_every_abbreviation_the_tokenizer_keeps_has_a_reading() -> None:
+    """The tokenizer's list and the analyser's overrides name the same abbreviations."""
+    listed = {form for form in load_overrides() if form.endswith(".")}
+    assert listed
+    for form in listed:
+        assert [tok.text for tok in tokenize(form + " x")] == [form, "x"], form
+    keep = {tok.text.lower() for tok in tokenize(" ".join(f"{a}." for a in ABBREVIATIONS))}
+    assert keep == listed

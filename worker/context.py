@@ -1,4 +1,4 @@
-"""What every job sees in `ctx`, and the hooks that keep the audit trail and close jobs in chat."""
+"""What every job sees in `ctx`; the hooks that keep the audit trail and close jobs in chat."""
 
 from __future__ import annotations
 
@@ -7,27 +7,32 @@ import contextlib
 import logging
 import os
 import socket
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
+from arq import Retry
 from arq.connections import ArqRedis
-from arq.jobs import Job
+from arq.constants import retry_key_prefix
 
 from core import jobstate, storage
-from core.catalog import CATALOG
+from core.catalog import JobArgs, JobSpec
 from core.db import make_engine, make_sessionmaker, migrate
 from core.queue import JobQueue
 from core.settings import Settings, load_settings
 from core.telegram import make_bot
-from worker.progress import finish_progress_message
+from worker.resilience import Condition, is_transient, patiently
+from worker.sweeper import in_progress_timeout, owner_key, sweep_forever
 
 log = logging.getLogger(__name__)
 
 Ctx = dict[str, Any]
+JobFunction = Callable[[Ctx, Any], Awaitable[Any]]
 
 
 async def startup(ctx: Ctx) -> None:
-    """Open the database, the Bot API client and announce this worker (ctx may be pre-filled)."""
+    """Open the database, the Bot API client, announce this worker and start its sweeper."""
     settings: Settings = ctx.setdefault("settings", load_settings())
     engine = make_engine(settings.db_url)
     await migrate(settings.db_url)
@@ -36,14 +41,20 @@ async def startup(ctx: Ctx) -> None:
     if "bot" not in ctx:
         ctx["bot"] = make_bot(settings) if settings.bot_token else None
         ctx["own_bot"] = True
-    worker_id = f"{socket.gethostname()}:{os.getpid()}"
-    ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["redis"], worker_id))
+    worker_id = ctx["worker_id"] = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    ctx["sweeper"] = asyncio.create_task(sweep_forever(ctx, worker_id))
+    # Set last: console mode waits for this key to know the worker has started.
+    ctx["heartbeat"] = asyncio.create_task(
+        heartbeat(ctx["redis"], worker_id, settings.worker_lost_after)
+    )
     log.info("worker %s ready", worker_id)
 
 
 async def shutdown(ctx: Ctx) -> None:
-    task: asyncio.Task[None] | None = ctx.get("heartbeat")
-    if task is not None:
+    """Stop the heartbeat and sweeper, close the Bot API session and the database."""
+    for task in (ctx.get("heartbeat"), ctx.get("sweeper")):
+        if task is None:
+            continue
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -54,67 +65,86 @@ async def shutdown(ctx: Ctx) -> None:
         await ctx["engine"].dispose()
 
 
-async def _heartbeat(redis: ArqRedis, worker_id: str) -> None:
-    """A key per live worker (arq's health key is one per queue, so it cannot count workers)."""
+async def heartbeat(redis: ArqRedis, worker_id: str, ttl: float) -> None:
+    """A key per live worker (arq's health key is one per queue, so it cannot count workers).
+
+    It outlives any Redis error: a worker that stopped beating would have its jobs taken away.
+    """
     key = jobstate.worker_key(worker_id)
+    condition = Condition("heartbeat")
     try:
         while True:
-            await redis.set(key, "alive", ex=jobstate.WORKER_TTL)
-            await asyncio.sleep(jobstate.WORKER_TTL / 3)
+            try:
+                await redis.set(key, "alive", px=int(ttl * 1000))
+            except Exception as error:
+                condition.failed(error)
+            else:
+                condition.recovered()
+            await asyncio.sleep(ttl / 4)
     finally:
         with contextlib.suppress(Exception):
             await redis.delete(key)
 
 
 async def on_job_start(ctx: Ctx) -> None:
-    await storage.update_job(
-        ctx["sessions"],
-        ctx["job_id"],
-        status="running",
-        tries=ctx["job_try"],
-        started_at=storage.utcnow(),
+    """Record which worker runs the job (the sweeper's evidence) and that it started.
+
+    Never raises: a hook error would end the worker process, and every job in it.
+    """
+    job_id, settings = ctx["job_id"], ctx["settings"]
+    await patiently(
+        f"recording the owner of job {job_id}",
+        lambda: ctx["redis"].set(
+            owner_key(job_id), ctx["worker_id"], ex=int(in_progress_timeout(settings))
+        ),
+    )
+    await patiently(
+        f"recording the start of job {job_id}",
+        lambda: storage.update_job(
+            ctx["sessions"],
+            job_id,
+            status="running",
+            tries=ctx["job_try"],
+            started_at=storage.utcnow(),
+        ),
     )
 
 
 async def after_job_end(ctx: Ctx) -> None:
-    """Record how a job ended and, once it has really ended, notify its chat once.
+    """Close the job once it has really ended (arq stored its result); else it runs again.
 
-    arq has stored the result by now; no result means the job will be retried.
+    Never raises; what a long outage leaves undone, the sweeper closes later.
     """
-    redis: ArqRedis = ctx["redis"]
-    settings: Settings = ctx["settings"]
-    job_id: str = ctx["job_id"]
-    info = await Job(job_id, redis, _queue_name=settings.arq_queue_name).result_info()
-    if info is None:
-        await storage.update_job(ctx["sessions"], job_id, status="retrying")
-        return
-    spec = CATALOG.get(info.function)
-    if spec is None or not spec.notify:
-        return
-    await close_job(ctx, job_id)
+    await patiently(f"closing job {ctx['job_id']}", lambda: _close_or_mark_retrying(ctx))
 
 
-async def close_job(ctx: Ctx, job_id: str) -> None:
-    """Write the final status and hand the closing message to `send_notification`."""
-    settings: Settings = ctx["settings"]
+async def _close_or_mark_retrying(ctx: Ctx) -> None:
     sessions: storage.Sessions = ctx["sessions"]
-    view = await jobstate.job_view(ctx["redis"], sessions, job_id, settings.arq_queue_name)
-    summary = (
-        jobstate.describe_result(view.job_name, view.result)
-        if view.status == "complete"
-        else view.error
-    )
-    await storage.update_job(
-        sessions,
-        job_id,
-        status=view.status,
-        finished_at=storage.utcnow(),
-        summary=summary,
-        result=view.result,
-    )
-    audit = await storage.get_job(sessions, job_id)
-    chat_id = audit.chat_id if audit and audit.chat_id else settings.notify_chat_id
-    if chat_id is None:
-        return
-    await finish_progress_message(ctx, audit, view)
-    await JobQueue(ctx["redis"], sessions, settings).notify_end(view, chat_id)
+    if not await JobQueue(ctx["redis"], sessions, ctx["settings"]).close(ctx["job_id"]):
+        await storage.update_job(sessions, ctx["job_id"], status="retrying")
+
+
+async def run_job(ctx: Ctx, spec: JobSpec, function: JobFunction, args: JobArgs) -> Any:
+    """Run a job function; a database or Redis blip becomes a retry, a shutdown costs no try.
+
+    arq counts a try when it starts a job. A job cut off by SIGTERM (cancelled, not aborted:
+    an abort ends the job and arq drops its try counter anyway) gets that try back.
+    """
+    try:
+        return await function(ctx, args)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(_give_back_try(ctx["redis"], ctx["job_id"]), 2)
+        raise
+    except Exception as error:
+        settings: Settings = ctx["settings"]
+        if is_transient(error) and ctx["job_try"] < (spec.max_tries or settings.arq_max_tries):
+            log.warning("job %s: %s, retrying", ctx["job_id"], type(error).__name__)
+            raise Retry(defer=min(60, 5 * ctx["job_try"])) from None
+        raise
+
+
+async def _give_back_try(redis: ArqRedis, job_id: str) -> None:
+    key = retry_key_prefix + job_id
+    if int(await redis.get(key) or 0) > 0:
+        await redis.decr(key)

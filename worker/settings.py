@@ -8,11 +8,9 @@ from typing import Any
 from arq.worker import Function, func
 
 from core.catalog import CATALOG, JobSpec
-from core.queue import redis_settings, validation_context
+from core.queue import KEEP_RESULT_S, redis_settings, validation_context
 from core.settings import Settings, load_settings
 from worker import context, jobs
-
-KEEP_RESULT_S = 7 * 24 * 3600
 
 
 def _bind(spec: JobSpec) -> Function:
@@ -21,7 +19,7 @@ def _bind(spec: JobSpec) -> Function:
 
     async def run(ctx: dict[str, Any], **kwargs: Any) -> Any:
         args = spec.args.model_validate(kwargs, context=validation_context(ctx["settings"]))
-        return await function(ctx, args)
+        return await context.run_job(ctx, spec, function, args)
 
     run.__qualname__ = spec.name
     return func(

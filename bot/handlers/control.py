@@ -9,7 +9,6 @@ from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
-from arq.jobs import JobStatus
 
 from core import jobstate, storage
 from core.queue import ACTIVE, JobQueue
@@ -38,15 +37,6 @@ async def abort_job(queue: JobQueue, job_id: str, user_id: int, is_admin: bool) 
     if status not in ACTIVE:
         return f"Job {job_id} is not running (it is {audit.status})."
     await queue.abort(job_id)
-    if status is not JobStatus.in_progress:
-        # arq drops a job aborted before it starts without running the worker's end hook,
-        # so the chat is told from here.
-        await storage.update_job(
-            queue.sessions, job_id, status="aborted", finished_at=storage.utcnow()
-        )
-        view = jobstate.JobView(job_id, "aborted", job_name=audit.job_name)
-        if audit.chat_id is not None:
-            await queue.notify_end(view, audit.chat_id)
     return f"Abort requested for job {job_id}."
 
 

@@ -5,6 +5,7 @@
 - :mod:`core.text.morphology` adds lemmas and Universal POS tags (pymorphy3 with social-media
   normalisation, slang overrides, context rules and a per-form cache);
 - :mod:`core.text.keywords` ranks the words and phrases typical of a group of comments;
+- :mod:`core.text.hashtags` splits glued hashtags ("#зимняярыбалка") into dictionary words;
 - :mod:`core.text.cli` prints the analysis of stdin (``python -m worker analyze``).
 """
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
@@ -31,8 +31,10 @@ from core.text.tokenizer import TokenKind
 __all__ = [
     "FUNCTION_POS",
     "Keyword",
+    "count_document",
     "document_terms",
     "is_stop_word",
+    "prune",
     "rank_keywords",
     "term_counts",
 ]
@@ -75,14 +77,24 @@ def is_stop_word(lemma: str) -> bool:
     return lemma in stop or lemma.replace("ё", "е") in stop
 
 
-def document_terms(tokens: Iterable[AnalyzedToken]) -> list[str | None]:
+def document_terms(
+    tokens: Iterable[AnalyzedToken],
+    split: Callable[[AnalyzedToken], Sequence[AnalyzedToken] | None] | None = None,
+) -> list[str | None]:
     """Content lemmas of one analysed comment, ``None`` where anything else stood.
 
     A term is a word or hashtag whose POS is not a function-word POS, whose lemma is not a
-    stop word and has at least two characters with a letter among them.
+    stop word and has at least two characters with a letter among them. ``split`` gives the
+    words of a glued hashtag (see ``MorphologyAnalyzer.hashtag_words``), which then stand in
+    its place: "#зимняярыбалка" adds зимний and рыбалка, next to each other and to nothing else.
     """
     terms: list[str | None] = []
     for tok in tokens:
+        words = split(tok) if split is not None else None
+        if words:
+            # A tag is a label of its own: its words make phrases with each other only.
+            terms.extend((None, *document_terms(words), None))
+            continue
         lemma = tok.lemma
         keep = (
             tok.kind in _WORD_KINDS
@@ -105,15 +117,40 @@ def term_counts(
     """
     counts: Counter[str] = Counter()
     for doc in docs:
-        found: list[str] = [term for term in doc if term is not None]
-        if phrases:
-            found.extend(
-                first + _SEP + second
-                for first, second in pairwise(doc)
-                if first is not None and second is not None and first != second
-            )
-        counts.update(set(found) if per_document else found)
+        count_document(counts, doc, phrases=phrases, per_document=per_document)
     return counts
+
+
+def count_document(
+    counts: Counter[str],
+    doc: Sequence[str | None],
+    *,
+    phrases: bool = True,
+    per_document: bool = True,
+) -> None:
+    """Add one document's terms and adjacent term pairs to ``counts`` (see :func:`term_counts`)."""
+    found: list[str] = [term for term in doc if term is not None]
+    if phrases:
+        found.extend(
+            first + _SEP + second
+            for first, second in pairwise(doc)
+            if first is not None and second is not None and first != second
+        )
+    counts.update(set(found) if per_document else found)
+
+
+def prune(counts: Counter[str], cap: int) -> None:
+    """Drop the rarest terms until at most half of ``cap`` remain (lossy counting).
+
+    A stream of comments has an unbounded vocabulary of typos and phrases seen once; those
+    can never be keywords (they need two or three occurrences), so forgetting them keeps
+    memory bounded at the price of a term that becomes frequent late counting a few short.
+    """
+    threshold = 1
+    while len(counts) > cap // 2:
+        for term in [term for term, n in counts.items() if n <= threshold]:
+            del counts[term]
+        threshold += 1
 
 
 def rank_keywords(
@@ -129,8 +166,8 @@ def rank_keywords(
     ``group_docs`` is either the group's documents as term sequences (see
     :func:`document_terms`), counted with :func:`term_counts`, or ready-made counts such as a
     ``Counter``. ``background`` maps terms to counts of the same kind over the other groups
-    (or a general corpus); phrase keys ("a b") are optional — without them a phrase's
-    background share is estimated from its words as if they were independent. Stop words and
+    (or a general corpus); phrase keys ("a b") are optional — a phrase the background lacks
+    gets a share estimated from its words as if they were independent. Stop words and
     terms without letters are never returned (nor counted). Words need ``min_count``
     occurrences, phrases ``min_phrase_count``. An empty background ranks by frequency alone.
     Ties go to the higher count, then the
@@ -144,7 +181,6 @@ def rank_keywords(
     group_words = sum(n for term, n in group.items() if _SEP not in term)
     back_words = sum(n for term, n in back.items() if _SEP not in term)
     vocab = len({term for term in (*group, *back) if _SEP not in term}) or 1
-    back_has_phrases = any(_SEP in term for term in back)
 
     def share(counts: Mapping[str, float], mass: float, term: str) -> float:
         return (counts.get(term, 0.0) + _ALPHA) / (mass + _ALPHA * vocab)
@@ -155,7 +191,8 @@ def rank_keywords(
         if count < (min_phrase_count if is_phrase else min_count):
             continue
         p_group = share(group, group_words, term)
-        if is_phrase and not back_has_phrases:
+        if is_phrase and term not in back:
+            # A general frequency list has no phrases: estimate as if the words were independent.
             first, second = term.split(_SEP)
             p_back = share(back, back_words, first) * share(back, back_words, second)
         else:

@@ -32,6 +32,7 @@ from typing import NamedTuple
 import pymorphy3
 import pymorphy3.dawg
 
+from core.text.hashtags import split_glued
 from core.text.normalize import (
     CONTENT_POS,
     DET_PAIRED_PRONOUNS,
@@ -42,7 +43,7 @@ from core.text.normalize import (
     is_oblique,
     normalize_word,
 )
-from core.text.tokenizer import KIND_BY_INDEX, TOKEN_RE, TokenKind, classify
+from core.text.tokenizer import KIND_BY_INDEX, TokenKind, classify, token_matches
 
 __all__ = [
     "DAWG_EXTENSION_AVAILABLE",
@@ -121,7 +122,7 @@ def shared_morph() -> pymorphy3.MorphAnalyzer:
 
 
 @cache
-def _load_overrides() -> dict[str, Reading]:
+def load_overrides() -> dict[str, Reading]:
     """Slang and convention overrides from ``data/overrides.txt`` (form -> reading)."""
     text = resources.files("core.text.data").joinpath("overrides.txt").read_text("utf-8")
     table: dict[str, Reading] = {}
@@ -155,8 +156,9 @@ class MorphologyAnalyzer:
                 "pass require_fast_backend=False to accept the slow pure-Python backend"
             )
         self.morph = morph if morph is not None else shared_morph()
-        self._overrides = _load_overrides()
+        self._overrides = load_overrides()
         self._cache: dict[str, _Entry] = {}
+        self._splits: dict[str, list[AnalyzedToken] | None] = {}
         self._cache_limit = cache_limit
 
     @property
@@ -179,7 +181,7 @@ class MorphologyAnalyzer:
         entries: list[_Entry] = []
         result: list[AnalyzedToken] = []
         ambiguous: list[int] = []
-        for match in TOKEN_RE.finditer(text):
+        for match in token_matches(text):
             group: int = match.lastindex  # type: ignore[assignment]  # the pattern always has one
             form = match.group(group)
             kind = kinds[group]
@@ -220,6 +222,46 @@ class MorphologyAnalyzer:
             _apply_context(result, entries, ambiguous)
         return result
 
+    def hashtag_words(self, token: AnalyzedToken) -> list[AnalyzedToken] | None:
+        """The words of a glued hashtag, analysed ("#зимняярыбалка": зимний, рыбалка), or None
+        when the token is no such tag (not a hashtag, a known word, or no split found)."""
+        if token.kind is not TokenKind.HASHTAG:
+            return None
+        tag = token.lemma
+        if tag in self._splits:
+            return self._splits[tag]
+        if len(self._splits) >= self._cache_limit:
+            self._splits.clear()  # rare: as many distinct tags as the cache has forms
+        parts = (
+            None if self.morph.word_is_known(tag) else split_glued(tag, self.morph.word_is_known)
+        )
+        words = self.analyze(" ".join(parts)) if parts else None
+        self._splits[tag] = words
+        return words
+
+    def phrase_text(self, phrase: str) -> str:
+        """A two-lemma phrase as people write it: an adjective agrees with its noun
+        ("зимний рыбалка" reads "зимняя рыбалка"); anything else is left as it is."""
+        words = phrase.split(" ")
+        if len(words) != 2:
+            return phrase
+        adjective = next(
+            (p for p in self.morph.parse(words[0])
+             if p.tag.POS == "ADJF" and p.normal_form == words[0] and "Supr" not in p.tag),
+            None,
+        )  # fmt: skip
+        noun = next(
+            (p for p in self.morph.parse(words[1]) if p.tag.POS == "NOUN" and "nomn" in p.tag),
+            None,
+        )
+        if adjective is None or noun is None:
+            return phrase
+        if noun.tag.number == "plur":  # a plural lemma: "деньги", "сани"
+            agreed = adjective.inflect({"nomn", "plur"})
+        else:
+            agreed = adjective.inflect({"nomn", "sing", noun.tag.gender or "masc"})
+        return f"{agreed.word} {words[1]}" if agreed is not None else phrase
+
     def lemmas(self, text: str) -> list[str]:
         """Lemmas of the content words of ``text``, in text order.
 
@@ -254,12 +296,22 @@ class MorphologyAnalyzer:
         if kind is not TokenKind.WORD and kind is not TokenKind.HASHTAG:
             reading = fixed_reading(text, _pos_of_non_word(kind, text))
             return _entry((reading,))
+        if text.endswith("."):
+            # The tokenizer keeps a dot only on abbreviations (all listed in the overrides)
+            # and on initials ("а." of "А. С. Пушкин"), which stand for a name.
+            reading = self._overrides.get(text) or fixed_reading(text[:-1], "PROPN")
+            return _entry((reading,))
         form = normalize_word(text, self.morph.word_is_known)
         override = self._overrides.get(form)
         if override is not None:
             return _entry((override,))
-        parses = self.morph.parse(form)
         verbatim = fixed_reading(form, "X")
+        try:
+            parses = self.morph.parse(form)
+        except ValueError:
+            # pymorphy3 asks unicodedata for the name of every letter of a word it does not
+            # know, and some letters have none (Tangut ideographs such as "𗀀"): no reading.
+            return _entry((verbatim,))
         if kind is TokenKind.HASHTAG and not parses[0].is_known:
             # Tags like "#черноеморе" are compounds the dictionary cannot know; a guessed
             # lemma ("черноемора") would only hide the tag, so the tag itself is the lemma.

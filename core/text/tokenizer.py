@@ -2,11 +2,17 @@
 
 One compiled regular expression with named groups does all the work: ``finditer`` walks the
 text once and the matched group is the token kind. The first alternative that matches at a
-position wins, so the order matters: Cyrillic words come first (most tokens are, and none of
-them can start a link), then the specific patterns (links, e-mail addresses, VK mentions)
-before other words, and a catch-all comes last so that no non-space character is ever dropped.
-Each match swallows the whitespace before its token, which spares the regex engine a failed
-try of every alternative at every space.
+position wins, so the order matters: abbreviations with their dot first ("т.", "млн.",
+"А."), then Cyrillic words (most tokens are, and none of them can start a link), then the
+specific patterns (links, e-mail addresses, VK mentions) before other words, and a catch-all
+comes last so that no non-space character is ever dropped. Each match swallows the whitespace
+before its token, which spares the regex engine a failed try of every alternative at every
+space.
+
+Comments are written by anyone, so no alternative may scan far ahead and then fail: every
+unbounded repetition is one that the match then consumes, and the parts that may fail (a domain
+name looking for its zone, an e-mail address looking for its "@", a VK mention looking for its
+"]") are bounded in length. Tokenizing is linear in the length of the text.
 """
 
 from __future__ import annotations
@@ -16,7 +22,17 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import NamedTuple
 
-__all__ = ["KIND_BY_INDEX", "TOKEN_RE", "Token", "TokenKind", "classify", "iter_tokens", "tokenize"]
+__all__ = [
+    "ABBREVIATIONS",
+    "KIND_BY_INDEX",
+    "TOKEN_RE",
+    "Token",
+    "TokenKind",
+    "classify",
+    "iter_tokens",
+    "token_matches",
+    "tokenize",
+]
 
 
 class TokenKind(StrEnum):
@@ -55,41 +71,63 @@ _WORD = rf"\d*[^\W\d_]{_WORD_TAIL}"
 # Digits with inner separators and an optional ordinal ending: "1,5", "10:30", "14.06.2024",
 # "2-й"; "1 000" is two numbers (spaces separate tokens everywhere else too).
 _NUMBER = r"\d+(?:[.,:/]\d+)*(?:-[^\W\d_]{1,3}(?![^\W_]))?"
+# Abbreviations keep their dot, as the treebank writes them: "т.е." is "т." and "е.", "ч. л." is
+# "ч." and "л."; so do initials ("А. С. Пушкин"), a capital letter and a dot before a capital.
+#: Abbreviations kept whole with their dot (core/text/data/overrides.txt gives their readings).
+ABBREVIATIONS = (
+    "т", "е", "д", "к", "п", "ч", "л", "в", "вв", "г", "гг", "р", "ст", "стр", "см", "ср",
+    "тыс", "млн", "млрд", "руб", "коп", "тел", "прим", "примеч", "др", "пр", "гр", "ул", "им",
+    "обл", "кг", "км", "мин", "сек", "ед", "зам", "проф", "акад", "доц", "напр", "мес", "нед",
+    "шт", "p", "s",
+)  # fmt: skip
+# Longest first, so that "стр." is not read as "ст" and a failed dot.
+_ABBREVIATIONS = "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))
+# The lookahead fails most words within a few letters, before the list is tried.
+_ABBREVIATION = (
+    rf"(?=[^\W\d_]{{1,6}}\.)(?<![^\W\d_])"
+    rf"(?:(?:{_ABBREVIATIONS})\.|(?-i:[А-ЯЁ]\.(?=\s?[А-ЯЁ])))"
+)
 # A link ends on a character that is not sentence punctuation, so "см. vk.com/x." keeps its dot
 # outside; bare domains are recognised only for the zones Russian users actually paste.
 _URL_TAIL = r"[^\s<>\"«»]*[^\s<>\"«».,!?;:)\]…'’]"
+# A domain name has at most a few labels of at most 63 characters (a bare "a.a.a.a..." would
+# otherwise be rescanned to its end from every "a").
+_LABEL = r"[a-z0-9-]{1,63}"
 _URL = (
     rf"(?:https?://|www\.){_URL_TAIL}"
-    rf"|[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:ru|su|com|net|org|рф|me|ly|cc|io|info|by|ua|kz)"
+    rf"|[a-z0-9][a-z0-9-]{{0,62}}(?:\.{_LABEL}){{0,6}}\.(?:ru|su|com|net|org|рф|me|ly|cc|io|info|by|ua|kz)"
     rf"\b(?:/{_URL_TAIL})?"
 )
 # ASCII only: addresses are, and a Cyrillic word then fails this branch on its first letter
-# instead of being scanned to its end in search of an "@".
-_EMAIL = r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
+# instead of being scanned to its end in search of an "@". Bounded as RFC 5321 bounds them.
+_EMAIL = rf"[a-z0-9._%+-]{{1,64}}@{_LABEL}(?:\.{_LABEL}){{0,6}}\.[a-z]{{2,24}}"
 # VK wiki-markup links written by the reply button: "[id123|Иван]", "[club1|Группа]".
-_VK_MENTION = r"\[(?:id|club|public|event)\d+(?:[:_][\w-]+)?\|[^\]\n]*\]"
+_VK_MENTION = r"\[(?:id|club|public|event)\d{1,12}(?:[:_][\w-]{1,64})?\|[^\]\n]{0,200}\]"
 # "@durov", "@screened-18" (dots and hyphens inside a screen name but not at its end).
 _MENTION = r"@\w+(?:[.-]\w+)*"
-_HASHTAG = r"#[^\W_]\w*"
+_HASHTAG = r"#[^\W_]\w*(?:-\w+)*"
 # Pictographs (emoticons, dingbats, symbols, transport, supplemental), each optionally followed
 # by a variation selector, a skin-tone modifier or a keycap, and chained with zero-width joiners;
-# a flag is a pair of regional indicators. Every emoji is a token of its own.
+# a flag is a pair of regional indicators. A run of emoji with no space between ("😂😂😂",
+# "😍👍") is one token, as the treebank writes it: one reaction, not three words.
 _PICTO = (
     r"[\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
     r"\U0001f000-\U0001faff]"
 )
 _EMOJI_MOD = r"[\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff]*"
-_EMOJI = (
+_ONE_EMOJI = (
     rf"[\U0001f1e6-\U0001f1ff]{{2}}|{_PICTO}{_EMOJI_MOD}(?:\u200d{_PICTO}{_EMOJI_MOD})*"
     r"|[0-9#*]\ufe0f?\u20e3"
 )
+_EMOJI = rf"(?:{_ONE_EMOJI})+"
 # Text emoticons are emoji too: ":)", ";-P", ":D" and the very Russian ")))" or "((".
 _EMOTICON = r"[:;=]-?[)(DPpРрOoОо3*]+(?![^\W\d_])|\){2,}|\({2,}"
-# Runs of dots, "?!" clusters and dashes are single punctuation tokens; anything else that is
-# not a space becomes a one-character token.
-_PUNCT = r"\.{2,}|[?!]{2,}|-{2,}|\S"
+# Runs of dots, "?!" clusters, dashes and drawn lines ("~~~~", "____") are single punctuation
+# tokens; anything else that is not a space becomes a one-character token.
+_PUNCT = r"\.{2,}|[?!]{2,}|-{2,}|~{2,}|_{2,}|={2,}|\*{2,}|\S"
 
 _GROUPS = (
+    ("abbreviation", _ABBREVIATION),
     ("word", _CYRILLIC_WORD),
     ("url", _URL),
     ("email", _EMAIL),
@@ -111,6 +149,7 @@ TOKEN_RE = re.compile(
 # Group name -> kind: e-mail addresses count as links, text emoticons as emoji.
 _KIND_BY_NAME = {kind.value: kind for kind in TokenKind} | {
     "latin_word": TokenKind.WORD,
+    "abbreviation": TokenKind.WORD,
     "email": TokenKind.URL,
     "emoticon": TokenKind.EMOJI,
 }
@@ -121,10 +160,19 @@ KIND_BY_INDEX: tuple[TokenKind, ...] = (
 )
 
 
+def token_matches(text: str) -> Iterator[re.Match[str]]:
+    r"""Matches of TOKEN_RE over ``text``, one per token.
+
+    Trailing whitespace is cut off first: there the leading ``\s*`` of the pattern would
+    swallow all of it, find no token, and fail again from each following position.
+    """
+    return TOKEN_RE.finditer(text, 0, len(text.rstrip()))
+
+
 def iter_tokens(text: str) -> Iterator[Token]:
     """Yield the tokens of ``text`` lazily, in order; spaces are never tokens."""
     kinds = KIND_BY_INDEX
-    for match in TOKEN_RE.finditer(text):
+    for match in token_matches(text):
         group = match.lastindex or 0
         yield Token(match.group(group), kinds[group], match.start(group))
 

@@ -1,7 +1,8 @@
-"""send_notification: one message to a chat, delivered once even if the job runs twice."""
+"""send_notification: a job's closing message, delivered at least once and, in practice, once."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiogram import Bot
@@ -14,31 +15,57 @@ from aiogram.exceptions import (
 )
 from arq import Retry
 
-from core import storage
+from core import jobstate, storage
 from core.catalog import NotificationArgs
+from core.i18n import _
+from core.jobstate import JobFailed
+from worker.progress import finish_progress_message
+from worker.resilience import patiently
+
+log = logging.getLogger(__name__)
 
 
 async def send_notification(ctx: dict[str, Any], args: NotificationArgs) -> dict[str, Any]:
-    """Send the text; 429 waits `retry_after`, other transient errors back off and retry."""
+    """Send the text; 429 waits `retry_after`, other transient errors back off and retry.
+
+    It is recorded as sent only after Telegram took it, so a crash before that sends it again
+    rather than never; a rerun after the record sends nothing.
+    """
     bot: Bot | None = ctx.get("bot")
     if bot is None:
-        raise RuntimeError("BOT_TOKEN is not set on the worker, cannot notify")
+        raise JobFailed("BOT_TOKEN is not set on the worker, cannot notify")
     sessions: storage.Sessions = ctx["sessions"]
-    if args.job_id and not await storage.claim_notification(sessions, args.job_id):
-        return {"sent": False, "chat_id": args.chat_id}
+    if args.job_id:
+        view = await jobstate.job_view(
+            ctx["redis"], sessions, args.job_id, ctx["settings"].arq_queue_name
+        )
+        if view.audit is not None and view.audit.notified_at is not None:
+            return {"sent": False, "chat_id": args.chat_id}
+        await finish_progress_message(ctx, view.audit, view)
     try:
-        message = await bot.send_message(chat_id=args.chat_id, text=args.text)
-    except (TelegramBadRequest, TelegramForbiddenError):
-        raise  # the chat is gone or the text is refused: retrying cannot help
+        message_id = await _send(bot, args)
     except TelegramRetryAfter as error:
-        await _release(sessions, args.job_id)
         raise Retry(defer=error.retry_after) from None
     except (TelegramServerError, TelegramNetworkError):
-        await _release(sessions, args.job_id)
         raise Retry(defer=min(60, 2 ** ctx["job_try"])) from None
-    return {"sent": True, "chat_id": args.chat_id, "message_id": message.message_id}
+    except TelegramForbiddenError:
+        log.warning("job %s: chat %s blocked the bot; not notified", args.job_id, args.chat_id)
+        return {"sent": False, "chat_id": args.chat_id, "refused": True}
+    if args.job_id:
+        await patiently(
+            f"recording the notification of job {args.job_id}",
+            lambda: storage.mark_notified(sessions, str(args.job_id)),
+        )
+    return {"sent": True, "chat_id": args.chat_id, "message_id": message_id}
 
 
-async def _release(sessions: storage.Sessions, job_id: str | None) -> None:
-    if job_id:
-        await storage.release_notification(sessions, job_id)
+async def _send(bot: Bot, args: NotificationArgs) -> int:
+    """The text as it is; if Telegram refuses it, a short plain version that points to it."""
+    try:
+        return (await bot.send_message(chat_id=args.chat_id, text=args.text)).message_id
+    except TelegramBadRequest as error:
+        if not args.job_id:
+            raise
+        log.warning("job %s: Telegram refused the closing message (%s)", args.job_id, error)
+    short = _("Job {job_id} has ended: /status {job_id}", job_id=args.job_id)
+    return (await bot.send_message(chat_id=args.chat_id, text=short)).message_id

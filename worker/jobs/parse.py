@@ -112,7 +112,7 @@ async def claim_group(ctx: dict[str, Any], group_id: int) -> None:
     """One parse per community at a time, however the chat named it (id, link, screen name)."""
     redis = ctx["redis"]
     key, me = _parsing_key(group_id), ctx["job_id"]
-    ttl = 6 * 3600
+    ttl = CATALOG["parse_vk_comments"].timeout or ctx["settings"].arq_job_timeout
     if await redis.set(key, me, nx=True, ex=ttl):
         return
     other = (await redis.get(key) or b"").decode()
