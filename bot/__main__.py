@@ -61,7 +61,7 @@ def main() -> int:
     if options.data_dir is not None:
         parser.error("--data-dir is for --console and --demo; set DATA_DIR for the bot")
     settings = load_settings()
-    setup_logging(settings.log_level, [settings.bot_token, settings.vk_token])
+    setup_logging(settings.log_level, settings.secrets())
     asyncio.run(run_polling(settings))
     return 0
 

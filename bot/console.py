@@ -40,6 +40,7 @@ from bot.console_session import (
     typed_update,
 )
 from core.i18n import SOURCE_LANGUAGE, _, language_of, use_locale
+from core.logs import guard_secrets
 from core.queue import JobQueue
 from core.redis_server import RedisServer
 from core.settings import Settings, load_settings
@@ -108,6 +109,7 @@ async def run_console(options: ConsoleOptions) -> int:
 async def console_conversation(options: ConsoleOptions) -> None:
     """Start the services, the in-process worker and the dispatcher, then read stdin to its end."""
     base = load_settings()
+    guard_secrets(base.secrets())  # before the private services can fail
     data_dir = options.data_dir or (
         Path(tempfile.mkdtemp(prefix="vkc-demo-")) if options.demo else base.data_dir
     )
@@ -119,7 +121,7 @@ async def console_conversation(options: ConsoleOptions) -> None:
             progress_interval=0.0,
         )
         log_file = data_dir / "console.log"
-        setup_console_logging(log_file, settings.log_level, [settings.vk_token])
+        setup_console_logging(log_file, settings.log_level, settings.secrets())
         greet(options.demo, "vk_token" in overrides, data_dir, log_file)
         bot = Bot(CONSOLE_TOKEN, session=ConsoleSession(data_dir / "console"))
         async with open_queue(settings) as queue, in_process_worker(settings, queue, bot) as worker:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from core.logs import SecretFilter
+from core.logs import guard_secrets
 
 FILE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -30,17 +30,17 @@ def is_reported_job_failure(record: logging.LogRecord) -> bool:
     return record.name == "arq.worker" and bool(record.exc_info or record.exc_text)
 
 
-def setup_console_logging(log_file: Path, level: str, secrets: Iterable[SecretStr | None]) -> None:
+def setup_console_logging(
+    log_file: Path, level: str, secrets: Iterable[SecretStr | str | None]
+) -> None:
     """Everything at `level` to `log_file`; WARNING and above to the terminal as one line."""
-    values = [s.get_secret_value() for s in secrets if s is not None]
+    guard_secrets(secrets)  # masks every record where it is born, for both handlers
     log_file.parent.mkdir(parents=True, exist_ok=True)
     to_file = logging.FileHandler(log_file, encoding="utf-8")
     to_file.setFormatter(logging.Formatter(FILE_FORMAT))
-    to_file.addFilter(SecretFilter(values))
     to_terminal = logging.StreamHandler()
     to_terminal.setLevel(logging.WARNING)
     to_terminal.setFormatter(OneLineFormatter())
-    to_terminal.addFilter(SecretFilter(values))
     to_terminal.addFilter(lambda record: not is_reported_job_failure(record))
     root = logging.getLogger()
     root.handlers[:] = [to_file, to_terminal]

@@ -140,12 +140,11 @@ def _describe_keywords(result: dict[str, Any]) -> str:
         "{group}: keywords of {n} comment", "{group}: keywords of {n} comments", comments,
         group=group,
     )  # fmt: skip
-    if items:
-        head += ", " + _("the most typical of the community first")
     if not items:
         if not comments:
             return head + ": " + _("none: the community has no comments with text in that period")
         return head + ": " + _("none yet: too few comments repeat the same words")
+    head += ", " + _("the most typical of the community first")
     lines = [
         f"{i}. {term} — " + ngettext("{n} mention", "{n} mentions", int(count))
         for i, (term, _score, count) in enumerate(items, 1)
@@ -240,7 +239,7 @@ CATALOG: dict[str, JobSpec] = {
             dedupe=lambda args: f"analyze:{args.group}",
             # Each try is short: it queues the parts or looks at them and retries later. Every
             # look spends a try, so there are enough for a day of looks; tries that die are
-            # bounded separately (worker.jobs.analysis._count_interruption).
+            # bounded separately (worker.jobs.analysis._count_start).
             timeout=1800,
             max_tries=10_000,
         ),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
-_URL = re.compile(r"^(?:https?://)?(?:m\.|www\.)?vk\.(?:com|ru)/(?P<path>[^?#]*)", re.IGNORECASE)
-_NUMERIC = re.compile(r"^-?(?P<id>\d{1,12})$")
-_PREFIXED = re.compile(r"^(?:club|public|event)(?P<id>\d{1,12})$", re.IGNORECASE)
-_SCREEN_NAME = re.compile(r"^[a-z0-9_.]{2,64}$", re.IGNORECASE)
+# ASCII only: with Unicode case folding "ſ" matched "s" and "İ" matched "i", and \d took any
+# script's digits; the whole text must match (fullmatch), so a trailing newline is refused.
+_FLAGS = re.IGNORECASE | re.ASCII
+_URL = re.compile(r"(?:https?://)?(?:m\.|www\.)?vk\.(?:com|ru)/(?P<path>[^?#]*)", _FLAGS)
+_NUMERIC = re.compile(r"-?(?P<id>[0-9]{1,12})", _FLAGS)
+_PREFIXED = re.compile(r"(?:club|public|event)(?P<id>[0-9]{1,12})", _FLAGS)
+_SCREEN_NAME = re.compile(r"[a-z0-9_.]{2,64}", _FLAGS)
 
 GROUP_HELP = (
     "a numeric id (12345, -12345), club12345/public12345, a screen name or a vk.com/... link"
@@ -26,12 +29,14 @@ def normalize_group(raw: str) -> str:
     if not text:
         raise ValueError(f"expected {GROUP_HELP}")
     for pattern in (_NUMERIC, _PREFIXED):
-        found = pattern.match(text)
+        found = pattern.fullmatch(text)
         if found:
             group_id = int(found.group("id"))
             if group_id == 0:
                 raise ValueError("group id must not be 0")
             return str(group_id)
-    if _SCREEN_NAME.match(text) and not text.isdigit():
+    if _SCREEN_NAME.fullmatch(text) and not text.isdigit():
         return text.lower()
-    raise ValueError(f"{raw.strip()[:64]!r} is not a VK community: expected {GROUP_HELP}")
+    shown = repr(raw.strip()[:40])  # escapes control characters; they may quadruple it
+    shown = shown if len(shown) <= 42 else shown[:41] + "…"
+    raise ValueError(f"{shown} is not a VK community: expected {GROUP_HELP}")

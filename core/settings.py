@@ -6,6 +6,7 @@ import sys
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -73,6 +74,29 @@ class Settings(BaseSettings):
                 raise ValueError("expected integer ids separated by commas") from None
         return value
 
+    @field_validator("telegram_api_url", "vk_api_url")
+    @classmethod
+    def _check_http_url(cls, value: str) -> str:
+        """A URL without a scheme fails later inside a library, with the token in its text."""
+        return _checked_url(value, ("http", "https"), "an http(s):// URL with a host")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        expected = "a redis://, rediss:// or unix:// URL"
+        return _checked_url(value, ("redis", "rediss", "unix"), expected, need_host=False)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        schemes = ("sqlite+aiosqlite", "postgresql+asyncpg")
+        expected = "a sqlite+aiosqlite:// or postgresql+asyncpg:// URL"
+        return _checked_url(value, schemes, expected, need_host=False)
+
     @field_validator("log_level")
     @classmethod
     def _check_level(cls, value: str) -> str:
@@ -88,6 +112,15 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'vkcomments.sqlite3').resolve()}"
 
+    def secrets(self) -> list[str]:
+        """Every secret the settings hold: tokens and the passwords inside service URLs."""
+        values = [s.get_secret_value() for s in (self.bot_token, self.vk_token) if s is not None]
+        for url in (self.redis_url, self.database_url):
+            password = urlsplit(url).password if url else None
+            if password:
+                values.append(password)
+        return values
+
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
 
@@ -98,6 +131,21 @@ class Settings(BaseSettings):
             or user_id in self.allowed_user_ids
             or chat_id in self.allowed_chat_ids
         )
+
+
+def _checked_url(
+    value: str, schemes: tuple[str, ...], expected: str, *, need_host: bool = True
+) -> str:
+    """The URL unchanged if its scheme is one of `schemes` (and it names a host);
+    the error never repeats the value, which may hold a password."""
+    try:
+        parts = urlsplit(value.strip())
+        port_ok = parts.port is None or parts.port > 0  # reading .port validates it
+    except ValueError:
+        raise ValueError(f"expected {expected}") from None
+    if parts.scheme.lower() not in schemes or not port_ok or (need_host and not parts.hostname):
+        raise ValueError(f"expected {expected}")
+    return value.strip()
 
 
 def describe_error(error: ValidationError) -> str:

@@ -12,14 +12,12 @@ Supported methods: ``groups.getById``, ``utils.resolveScreenName``, ``wall.get``
 bisect for ``start_comment_id``), so one request costs O(page), not O(wall): benchmarks run
 walls of 2,000 posts x 120 comments.
 
-Run ``python -m fakevk.api --demo --port 8081`` to play with the demo wall by hand.
+Run ``python -m fakevk --demo --port 8081`` to play with the demo wall by hand.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
 import threading
 import time
 from collections import Counter, deque
@@ -30,6 +28,7 @@ from typing import Any
 from aiohttp import web
 
 from fakevk.execute import parse_execute_code, run_execute
+from fakevk.faults import FaultKind, FaultPlan, bad_gateway, error_payload, truncate
 from fakevk.index import FakeWalls
 from fakevk.methods import METHODS, FakeApiError, Params, dumps
 from fakevk.wall import (
@@ -73,13 +72,6 @@ class FakeVKStats:
     held: int = 0  # requests held by pause() so far
 
 
-_BAD_GATEWAY_HTML = (
-    "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n"
-    "<center><h1>{code} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
-    "</body>\r\n</html>\r\n"
-)
-
-
 def _last_second(times: dict[str, deque[float]], token: str, now: float) -> deque[float]:
     """The token's request times within the sliding 1.0 s window ending at ``now``."""
     window = times.setdefault(token, deque())
@@ -101,7 +93,9 @@ class FakeVK(FakeWalls):
 
     Fault injection: ``fail_5xx_every=N`` answers every N-th HTTP request with 502/503 and an
     HTML body, ``slow_every=N`` delays every N-th response by ``slow_seconds``,
-    ``daily_limit_after=N`` answers error 29 to a token after its N-th accepted request.
+    ``daily_limit_after=N`` answers error 29 to a token after its N-th accepted request, and
+    :meth:`inject` plans error-6 storms, captchas, 5xx, timeouts and truncated JSON for chosen
+    upcoming requests (see :mod:`fakevk.faults`).
 
     ``on_request(method, params)`` is called for every dispatched call (including each call
     inside ``execute``) *before* it is served, so a test can change the wall mid-paging;
@@ -135,6 +129,7 @@ class FakeVK(FakeWalls):
         self.slow_seconds = slow_seconds
         self.daily_limit_after = daily_limit_after
         self.stats = FakeVKStats()
+        self.faults = FaultPlan()
         self.on_request: RequestHook | None = None
         self.url: str | None = None
         # Requests to these methods wait for resume(): a test holds a job mid-parse on an event.
@@ -228,30 +223,39 @@ class FakeVK(FakeWalls):
         now = time.monotonic()
         token = params.get("access_token", "")
         self._measure_rate(token, now)
+        fault = self.faults.take(number)
         response: web.StreamResponse
-        if self.fail_5xx_every and number % self.fail_5xx_every == 0:
+        if fault == "http5xx" or (self.fail_5xx_every and number % self.fail_5xx_every == 0):
+            # The request never reaches the API: no rate limit used, no on_request call.
             self.stats.http_5xx += 1
-            # Alternate 502/503 like a flaky balancer; the request never reaches the API, so
-            # it neither uses the rate limit nor reaches on_request.
-            code, reason = (
-                (502, "Bad Gateway")
-                if self.stats.http_5xx % 2
-                else (503, "Service Temporarily Unavailable")
-            )
-            response = web.Response(
-                status=code,
-                text=_BAD_GATEWAY_HTML.format(code=code, reason=reason),
-                content_type="text/html",
-            )
+            response = bad_gateway(self.stats.http_5xx)
         else:
-            body = self._process(method, params, token, now)
+            if fault in ("error6", "captcha"):
+                body = self._injected_error(fault, number, method, params)
+            else:
+                body = self._process(method, params, token, now)
+            if fault == "truncated":
+                body = truncate(body)
             response = web.Response(
                 body=body.encode("utf-8"), content_type="application/json", charset="utf-8"
             )
         if self.slow_every and number % self.slow_every == 0:
             self.stats.slow += 1
             await asyncio.sleep(self.slow_seconds)
+        if fault == "timeout":
+            await asyncio.sleep(self.faults.timeout_seconds)
         return response
+
+    def inject(self, kind: FaultKind, *, times: int = 1, after: int = 0) -> None:
+        """Make the `times` HTTP requests that follow the next `after` ones fail with `kind`."""
+        self.faults.add(kind, first=self.stats.requests + after + 1, times=times)
+
+    def _injected_error(self, kind: str, number: int, method: str, params: Params) -> str:
+        code, message, extra = error_payload(kind, number)
+        self.stats.errors[code] += 1
+        self.stats.error6 += int(code == 6)
+        error = self._error_object(FakeApiError(code, message), method, params)
+        return dumps({"error": {**error, **extra}})
 
     def _measure_rate(self, token: str, now: float) -> None:
         seen = _last_second(self._seen, token, now)
@@ -321,53 +325,3 @@ class FakeVK(FakeWalls):
             response_limit=self.execute_response_limit,
             error_counts=self.stats.errors,
         )
-
-
-# --- CLI ---------------------------------------------------------------------------------
-
-
-async def _serve(vk: FakeVK, group: FakeGroup, host: str, port: int) -> None:
-    url = await vk.start(host, port)
-    print(f"fake VK API (v{API_VERSION}) at {url}  rps={vk.rps}")
-    print(f"community: {group.name} (id {group.id}, screen_name {group.screen_name})")
-    print(
-        f'try: curl -s "{url}/wall.get?owner_id=-{group.id}&count=2&access_token=demo'
-        f'&v={API_VERSION}"'
-    )
-    try:
-        await asyncio.Event().wait()  # until Ctrl+C
-    finally:
-        await vk.stop()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m fakevk.api [--demo | --synthetic POSTS COMMENTS] [--port N]``."""
-    parser = argparse.ArgumentParser(prog="python -m fakevk.api", description=__doc__)
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--demo", action="store_true", help="serve the demo wall (default)")
-    source.add_argument(
-        "--synthetic",
-        nargs=2,
-        type=int,
-        metavar=("POSTS", "COMMENTS"),
-        help="serve a synthetic wall (texts from the demo wall)",
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8081)
-    parser.add_argument("--rps", type=float, default=3.0, help="requests per second per token")
-    parser.add_argument(
-        "--fresh", action="store_true", help="shift demo dates so the newest item is now"
-    )
-    args = parser.parse_args(argv)
-    groups = load_demo_groups(now=int(time.time()) if args.fresh else None)
-    if args.synthetic:
-        texts = [c.text for p in groups[0].posts for c in p.comments if c.text]
-        posts, comments = args.synthetic
-        groups = [build_synthetic_wall(1, "synthetic", posts, comments, texts=texts)]
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is the normal way to stop it
-        asyncio.run(_serve(FakeVK(groups, rps=args.rps), groups[0], args.host, args.port))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

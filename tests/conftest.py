@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from core import storage
+from core.db import make_engine, make_sessionmaker, migrate
 from core.redis_server import RedisServer
 from fakevk.api import FakeVK, load_demo_groups
 from fakevk.wall import FakeGroup, build_synthetic_wall
@@ -53,6 +55,23 @@ async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
     await client.flushall()
     await client.aclose()
     yield redis_server.url
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[storage.Sessions]:
+    """A migrated SQLite database of the test's own."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'vk.sqlite3'}"
+    await migrate(url)
+    engine = make_engine(url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
 
 
 FISHING_GROUP = 777001
@@ -136,11 +155,13 @@ def start_services(env: dict[str, str], tmp_path: Path, workers: int = 1) -> lis
 class Process:
     """A `python -m ...` child with its output in a file, stopped with SIGINT like Ctrl-C."""
 
-    def __init__(self, module: str, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, module: str, env: dict[str, str], log: Path, args: tuple[str, ...] = ()
+    ) -> None:
         self.log = log
         self.handle = log.open("wb")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", module],
+            [sys.executable, "-m", module, *args],
             cwd=ROOT,
             env=env,
             stdout=self.handle,
@@ -181,6 +202,10 @@ async def running(
 
 
 @pytest.fixture
-async def services(app_env: dict[str, str], tmp_path: Path) -> AsyncIterator[list[Process]]:
+async def services(
+    app_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram
+) -> AsyncIterator[list[Process]]:
+    """Bot and worker, yielded once the bot is up (a busy machine may take long to start it)."""
     async with running(app_env, tmp_path) as processes:
+        await fake_tg.wait_for_call("setMyCommands", timeout=180)
         yield processes

@@ -18,6 +18,7 @@ async def test_two_workers_stay_under_vk_rps(
     # One job per worker at a time, so the two parses land in two processes.
     env = {**app_env, "AUTO_ANALYZE": "false", "ARQ_MAX_JOBS": "1"}
     async with running(env, tmp_path, workers=2) as processes:
+        await fake_tg.wait_for_call("setMyCommands", timeout=180)  # the bot is up
         for _ in range(60):
             sent = fake_tg.send_text("/queue", user_id=ADMIN_ID)
             queue = await fake_tg.wait_for_message(ADMIN_ID, "Queue", after=sent, timeout=30)

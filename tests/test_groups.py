@@ -30,3 +30,19 @@ def test_accepted(raw: str, expected: str) -> None:
 def test_rejected_with_reason(raw: str) -> None:
     with pytest.raises(ValueError, match=r"VK community|must not be 0|expected"):
         normalize_group(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "ſtaiga",  # Unicode case folding made "ſ" match "s"
+        "İnfo",  # ... and "İ" match "i"
+        "vk.com/taiga\n?w=1",  # "$" matched before a trailing newline
+        "club12\nclub34",
+        "１２３",  # fullwidth digits
+        "١٢٣",  # Arabic-Indic digits: \d took them and int() read them
+    ],
+)
+def test_non_ascii_and_newlines_are_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match="is not a VK community"):
+        normalize_group(raw)

@@ -25,6 +25,7 @@ GROWTH = 16
 # A linear tokenizer takes ~16x as long on 16x the text, a quadratic one ~256x; timing noise on
 # a busy machine (two cores shared by several test runs) is what the 4x margin is for.
 MAX_RATIO = 4 * GROWTH
+ATTEMPTS = 5
 ANALYZER = MorphologyAnalyzer()
 
 
@@ -77,6 +78,13 @@ def best_time(text: str) -> float:
 def test_tokenizing_time_grows_linearly(unit: str) -> None:
     repeats = max(1, SHORT // len(unit))
     short, long = unit * repeats, unit * (repeats * GROWTH)
-    short_time, long_time = best_time(short), best_time(long)
-    # The floor keeps sub-millisecond runs, where the clock's own noise dominates, from failing.
-    assert long_time <= MAX_RATIO * short_time + 0.005, (unit, short_time, long_time)
+    measured = []
+    # Another process may take the CPU during any one measurement, never during all of them;
+    # a quadratic tokenizer fails every attempt.
+    for _ in range(ATTEMPTS):
+        short_time, long_time = best_time(short), best_time(long)
+        measured.append((short_time, long_time))
+        # The floor keeps sub-millisecond runs, where the clock's noise dominates, from failing.
+        if long_time <= MAX_RATIO * short_time + 0.005:
+            return
+    raise AssertionError(f"{unit!r}: (short, long) seconds per attempt: {measured}")

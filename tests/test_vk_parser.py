@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ import redis.asyncio as aioredis
 from sqlalchemy import select
 
 from core import storage
-from core.db import make_engine, make_sessionmaker, migrate
 from core.models import Comment, Post
 from core.vk.client import VkClient
 from core.vk.errors import VkError
@@ -46,22 +44,6 @@ Hook = Callable[[str, dict[str, str]], None]
 
 
 # --- fixtures and helpers -------------------------------------------------------------------
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[storage.Sessions]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'vk.sqlite3'}"
-    await migrate(url)
-    engine = make_engine(url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 def wall(posts: int = 30, comments: int = 150, *, group_id: int = GID, **kwargs: Any) -> FakeGroup:
@@ -456,7 +438,7 @@ async def test_resume_with_same_job_id_and_rerun_with_another(
             await first.run()
         partial = await stored_rows(sessions)
         assert 0 < len(partial) < len(expected)
-        assert await redis.exists("vkc:ckpt:job-1")
+        assert await redis.exists("vkc:ckpt:job-1:done")
 
         resumed = make_parser(make_client(fake, redis), sessions, redis)
         totals = await resumed.run()

@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     from worker.settings import WorkerSettings
 
     settings = WorkerSettings["ctx"]["settings"]
-    setup_logging(settings.log_level, [settings.bot_token, settings.vk_token])
+    setup_logging(settings.log_level, settings.secrets())
     run_worker(WorkerSettings)
     return 0
 

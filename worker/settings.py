@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from arq.worker import Function, func
+from arq.worker import Function, Retry, RetryJob, func
 
 from core.catalog import CATALOG, JobSpec
+from core.i18n import _
+from core.jobstate import JobFailed
+from core.logs import guard_secrets, safe_reason
 from core.queue import KEEP_RESULT_S, redis_settings, validation_context
 from core.settings import Settings, load_settings
+from core.vk.errors import VkError
 from worker import context, jobs
+
+# What arq itself acts on (retry, abort, timeout): passed through untouched.
+_ARQ_SIGNALS = (Retry, RetryJob, asyncio.CancelledError, TimeoutError)
+
+log = logging.getLogger(__name__)
 
 
 def _bind(spec: JobSpec) -> Function:
-    """Wrap a job function so it receives its validated argument model."""
+    """Wrap a job function so it receives its validated argument model and fails safely.
+
+    arq stores a failed job's exception as its result, and the chat and the audit table show
+    its text; an exception's text may be huge or hold a secret (a URL with the token, an SQL
+    statement with its data). So a failure leaves as a JobFailed with a short, masked reason,
+    and the full story goes to the (masked) worker log.
+    """
     function: Callable[[dict[str, Any], Any], Awaitable[Any]] = getattr(jobs, spec.name)
 
     async def run(ctx: dict[str, Any], **kwargs: Any) -> Any:
-        args = spec.args.model_validate(kwargs, context=validation_context(ctx["settings"]))
-        return await context.run_job(ctx, spec, function, args)
+        try:
+            args = spec.args.model_validate(kwargs, context=validation_context(ctx["settings"]))
+            return await context.run_job(ctx, spec, function, args)
+        except _ARQ_SIGNALS:
+            raise
+        except (JobFailed, VkError) as error:
+            raise JobFailed(safe_reason(str(error))) from None
+        except Exception as error:
+            log.exception("job %s (%s) failed", ctx.get("job_id"), spec.name)
+            kind = type(error).__name__
+            reason = _("internal error ({kind}); the worker log has the details", kind=kind)
+            raise JobFailed(reason) from None
 
     run.__qualname__ = spec.name
     return func(
@@ -60,5 +87,8 @@ def worker_options(settings: Settings) -> dict[str, Any]:
 
 
 # arq takes a dict as well as a class: `arq worker.settings.WorkerSettings` and `python -m worker`
-# both read this one, built from the environment when the module is imported.
-WorkerSettings: dict[str, Any] = worker_options(load_settings())
+# both read this one, built from the environment when the module is imported. arq's CLI sets up
+# its own logging after this import, so the secrets are guarded here, before anything can log.
+_settings = load_settings()
+guard_secrets(_settings.secrets())
+WorkerSettings: dict[str, Any] = worker_options(_settings)

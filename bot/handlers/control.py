@@ -11,6 +11,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from core import jobstate, storage
+from core.i18n import _
 from core.queue import ACTIVE, JobQueue
 from core.ui import JobAction, job_card, job_keyboard
 
@@ -38,6 +39,24 @@ async def abort_job(queue: JobQueue, job_id: str, user_id: int, is_admin: bool) 
         return f"Job {job_id} is not running (it is {audit.status})."
     await queue.abort(job_id)
     return f"Abort requested for job {job_id}."
+
+
+async def is_card_of(queue: JobQueue, query: CallbackQuery, job_id: str) -> bool:
+    """Whether the pressed message is this job's progress card. Clients send whatever button
+    data they like, so a forged Refresh or Abort could name any job, on any message."""
+    message = query.message
+    if message is None:
+        return False
+    audit = await storage.get_job(queue.sessions, job_id)
+    return (
+        audit is not None
+        and audit.chat_id == message.chat.id
+        and audit.progress_message_id == message.message_id
+    )
+
+
+async def refuse_button(query: CallbackQuery) -> None:
+    await query.answer(_("⚠️ This button is not valid."), show_alert=True)
 
 
 def create_router() -> Router:
@@ -124,6 +143,9 @@ def create_router() -> Router:
     @router.callback_query(JobAction.filter(F.action == "refresh"))
     async def refresh(query: CallbackQuery, callback_data: JobAction, queue: JobQueue) -> None:
         """Redraw a progress message with the job's current state."""
+        if not await is_card_of(queue, query, callback_data.job_id):
+            await refuse_button(query)
+            return
         view = await view_of(queue, callback_data.job_id)
         await query.answer()
         if isinstance(query.message, Message):
@@ -142,6 +164,9 @@ def create_router() -> Router:
         query: CallbackQuery, callback_data: JobAction, queue: JobQueue, is_admin: bool
     ) -> None:
         """The Abort button: same rules as /abort."""
+        if not await is_card_of(queue, query, callback_data.job_id):
+            await refuse_button(query)
+            return
         text = await abort_job(queue, callback_data.job_id, query.from_user.id, is_admin)
         await query.answer(text, show_alert=not text.startswith("Abort requested"))
 
@@ -162,5 +187,11 @@ def create_fallback_router() -> Router:
     async def not_a_command(message: Message) -> None:
         """Plain text is not a command: say so."""
         await message.answer("⚠️ I only understand commands. Send /help for the list.")
+
+    @router.callback_query()
+    async def unknown_button(query: CallbackQuery) -> None:
+        """Data no button of ours carries (forged, or cut short): refuse it, never leave the
+        client waiting."""
+        await refuse_button(query)
 
     return router

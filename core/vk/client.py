@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 import vk_api
-from vk_api.exceptions import ApiError, ApiHttpError
+from vk_api.exceptions import ApiError, ApiHttpError, Captcha
 
 from core.vk.errors import VkError
 from core.vk.ratelimit import RateLimiter
@@ -139,8 +139,12 @@ class VkClient:
         return results
 
     async def _request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Send one HTTP request with pacing, backing off on what VK asks us to retry."""
-        attempt = 0
+        """Send one HTTP request with pacing, backing off on what VK asks us to retry.
+
+        Error 6 ("too many requests") and failures (5xx, timeouts, broken answers) have budgets
+        of their own: waiting out a storm of 6 must not use up the retries of a failure.
+        """
+        throttled = failures = 0
         while True:
             # A lane first, then the slot: a slot reserved while every lane is busy would be
             # spent late, bunched with the next one, and VK would answer error 6.
@@ -154,6 +158,8 @@ class VkClient:
                 return response
             except ApiError as exc:
                 error = VkError.from_code(int(exc.code), method)
+            except Captcha:  # vk_api raises this for error 14 instead of an ApiError
+                error = VkError.from_code(14, method)
             except ApiHttpError as exc:
                 error = VkError(0, f"VK answered HTTP {exc.response.status_code}", retry=True)
             except (requests.RequestException, ValueError) as exc:
@@ -163,16 +169,17 @@ class VkClient:
             finally:
                 self._lanes.put_nowait(api)
             if error.code == 6:
+                throttled += 1
+                if throttled >= self.max_attempts * 3:
+                    raise error
                 await self.limiter.penalize()
-            elif not error.retry:
+                continue
+            failures += 1
+            if not error.retry or failures >= self.max_attempts:
                 raise error
-            attempt += 1
-            if attempt >= self.max_attempts * (3 if error.code == 6 else 1):
-                raise error
-            if error.code != 6:
-                delay = min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
-                log.warning("VK %s: %s; retry %d in %.1fs", method, error, attempt, delay)
-                await asyncio.sleep(delay)
+            delay = min(30.0, 0.5 * 2 ** (failures - 1)) * random.uniform(0.5, 1.5)
+            log.warning("VK %s: %s; retry %d in %.1fs", method, error, failures, delay)
+            await asyncio.sleep(delay)
 
 
 __all__ = ["Call", "VkClient", "VkError"]

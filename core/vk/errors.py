@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from core.i18n import N_
+
 # Codes after which the same request may succeed later.
 RETRYABLE = {1, 6, 9, 10}
 # Codes that end the whole job: nothing else will work with this token or community.
-FATAL = {5, 18, 29, 30, 100, 113}
+# 14: VK wants a person to solve a captcha, which a worker cannot do; retrying soon only
+# prolongs it.
+FATAL = {5, 14, 18, 29, 30, 100, 113}
 # Codes that concern one post only: skip it and go on.
 SKIPPABLE = {15, 212}
 
@@ -16,6 +20,10 @@ MESSAGES = {
     9: "VK flood control (error 9)",
     10: "VK internal server error (error 10)",
     13: "VK execute failed (error 13)",
+    14: N_(
+        "VK asks to solve a captcha (error 14): it suspects automated requests from this "
+        "token. Try again in an hour or use another VK_TOKEN"
+    ),
     15: "access denied: the community or post is private (error 15)",
     18: "the community was deleted or banned (error 18)",
     29: "VK's daily request limit for this token is reached (error 29): try again tomorrow",

@@ -96,20 +96,20 @@ async def _load_plan(ctx: dict[str, Any], group: Group, args: BatchArgs) -> Plan
     return Plan.loads(await redis.hget(key, "plan"))  # type: ignore[misc]
 
 
-async def _count_interruption(ctx: dict[str, Any]) -> None:
-    """Fail a batch whose tries keep dying; waiting (a `Retry`) is not an interruption.
+async def _count_start(ctx: dict[str, Any]) -> None:
+    """Fail a batch whose tries keep dying; waiting (a `Retry`) is not dying.
 
-    The batch spends one arq try per look at its parts, so arq's own count of tries cannot
-    tell a crash loop from a long wait; the tries that ended without a `Retry` can.
+    The batch spends one arq try per look at its parts, and the sweeper gives back the try of
+    a lost worker, so arq's try number cannot tell a crash loop from a long wait. Counting
+    starts and waits can: every start but the current one should have ended in a wait.
     """
     redis: ArqRedis = ctx["redis"]
     key = _batch_key(ctx["job_id"])
-    job_try: int = ctx["job_try"]
-    last_wait = int(await redis.hget(key, "waited_on_try") or 0)  # type: ignore[misc]
-    if job_try > 1 and last_wait != job_try - 1:
-        interruptions = int(await redis.hincrby(key, "interruptions", 1))  # type: ignore[misc]
-        if interruptions >= ctx["settings"].arq_max_tries:
-            raise JobFailed(_("the analysis was interrupted too often; run /analyze again"))
+    starts = int(await redis.hincrby(key, "starts", 1))  # type: ignore[misc]
+    await redis.expire(key, PLAN_TTL_S)
+    waits = int(await redis.hget(key, "waits") or 0)  # type: ignore[misc]
+    if starts - 1 - waits >= ctx["settings"].arq_max_tries:
+        raise JobFailed(_("the analysis was interrupted too often; run /analyze again"))
 
 
 async def process_batch_comments(ctx: dict[str, Any], args: BatchArgs) -> dict[str, Any]:
@@ -119,7 +119,7 @@ async def process_batch_comments(ctx: dict[str, Any], args: BatchArgs) -> dict[s
     later with `Retry`, so batches waiting on parts cannot fill every slot and starve them.
     """
     group = await stored_group(ctx, args.group)
-    await _count_interruption(ctx)
+    await _count_start(ctx)
     plan = await _load_plan(ctx, group, args)
     report = ProgressReporter(ctx, "process_batch_comments")
     parts = len(plan.starts)
@@ -183,7 +183,7 @@ async def _parts_done(ctx: dict[str, Any], plan: Plan) -> int:
 
 async def _wait(ctx: dict[str, Any], plan: Plan) -> None:
     """Give the slot back and come back later (arq re-queues the batch with a delay)."""
-    await ctx["redis"].hset(_batch_key(ctx["job_id"]), "waited_on_try", ctx["job_try"])
+    await ctx["redis"].hincrby(_batch_key(ctx["job_id"]), "waits", 1)
     waited = (storage.utcnow() - plan.started).total_seconds()
     raise Retry(defer=min(RECHECK_MAX_S, max(RECHECK_MIN_S, waited / 10)))
 

@@ -1,0 +1,160 @@
+"""VK faults injected at the HTTP level (error-6 storms, captcha, 5xx, timeouts, truncated JSON):
+a parse finishes with every comment stored once, or fails cleanly with a clear reason and
+resumes exactly; and its checkpoint costs the same per round on a big wall as on a small one."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from core import storage
+from core.vk.client import VkClient
+from core.vk.errors import VkError
+from core.vk.ratelimit import RateLimiter
+from fakevk.api import FakeVK
+from tests.conftest import Process, count_comments
+from tests.fakes import FakeTelegram
+from tests.test_e2e_bot import DEMO_GROUP, start_job, stored_comments
+from tests.test_vk_parser import (
+    FAST,
+    TOKEN,
+    assert_exactly_once,
+    make_parser,
+    open_keys,
+    start_fake,
+    stored_rows,
+    wall,
+)
+
+CLIENT_TIMEOUT = 1.0
+
+
+def quick_client(fake: FakeVK, redis: aioredis.Redis, *, max_attempts: int = 6) -> VkClient:
+    """A client that gives up on a silent VK after a second (the fake then answers late)."""
+    assert fake.url is not None
+    fake.faults.timeout_seconds = CLIENT_TIMEOUT * 2
+    limiter = RateLimiter(redis, TOKEN, FAST)
+    return VkClient(
+        TOKEN, limiter, api_url=fake.url, timeout=CLIENT_TIMEOUT, max_attempts=max_attempts
+    )
+
+
+@pytest.mark.parametrize("batching", [True, False], ids=["execute", "plain"])
+async def test_parse_rides_out_every_fault(
+    sessions: storage.Sessions, redis: aioredis.Redis, batching: bool
+) -> None:
+    """An error-6 storm, 5xx answers, timeouts and truncated JSON, one after the other: the
+    parse finishes and stores every comment once, its totals right."""
+    group = wall(150, 110) if batching else wall(20, 150)
+    fake = await start_fake([group])
+    fake.inject("error6", times=8, after=1)
+    fake.inject("http5xx", times=3, after=11)
+    fake.inject("timeout", times=2, after=15)
+    fake.inject("truncated", times=3, after=18)
+    try:
+        client = quick_client(fake, redis)
+        client.batching = batching
+        totals = await make_parser(client, sessions, redis).run()
+    finally:
+        await fake.stop()
+    assert fake.faults.pending() == 0
+    assert fake.faults.applied == {"error6": 8, "http5xx": 3, "timeout": 2, "truncated": 3}
+    assert fake.stats.error6 == 8
+    assert_exactly_once(totals, await stored_rows(sessions), open_keys(fake, group))
+
+
+async def test_fault_past_the_retries_fails_cleanly_then_resumes(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    """VK failing longer than the client retries ends run() with a VkError; whole posts are
+    stored by then, and the same job run again finishes the wall with exact totals."""
+    group = wall(150, 110)
+    fake = await start_fake([group])
+    fake.inject("http5xx", times=12, after=8)
+    try:
+        first = make_parser(quick_client(fake, redis, max_attempts=2), sessions, redis)
+        with pytest.raises(VkError, match=r"VK answered HTTP 50[23]"):
+            await first.run()
+        expected = open_keys(fake, group)
+        partial = await stored_rows(sessions)
+        assert 0 < len(partial) < len(expected)
+        assert first.totals.comments_parsed == len(partial)
+        assert {k[1] for k in partial} <= first.done_posts
+
+        fake.faults.clear()
+        totals = await make_parser(quick_client(fake, redis), sessions, redis).run()
+    finally:
+        await fake.stop()
+    assert fake.faults.applied["http5xx"] >= 2
+    assert_exactly_once(totals, await stored_rows(sessions), expected)
+    assert totals.posts_scanned == 150
+
+
+async def test_captcha_ends_the_parse_with_a_clear_reason(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    """Error 14 is not retried (no one can solve the captcha) and says what it is."""
+    group = wall(150, 110)
+    fake = await start_fake([group])
+    fake.inject("captcha", after=3)
+    try:
+        parser = make_parser(quick_client(fake, redis), sessions, redis)
+        with pytest.raises(VkError) as caught:
+            await parser.run()
+    finally:
+        await fake.stop()
+    assert caught.value.code == 14 and caught.value.fatal
+    assert "captcha (error 14)" in str(caught.value)
+    stored = await stored_rows(sessions)
+    assert parser.totals.comments_parsed == len(stored)
+    assert set(stored) <= open_keys(fake, group)
+
+
+async def test_captcha_reaches_the_chat_and_the_audit_row(
+    services: list[Process], fake_tg: FakeTelegram, fake_vk: FakeVK, tmp_path: Path
+) -> None:
+    """Through the real bot and worker: the parse fails with the captcha reason in its closing
+    message and audit row; a later parse stores the whole wall, every comment once."""
+    await fake_tg.wait_for_call("setMyCommands", timeout=180)  # a busy machine starts slowly
+    fake_vk.inject("captcha", after=2)
+    job_id = await start_job(fake_tg, "/parse taiga_demo 100000")
+    final = await fake_tg.wait_for_message(1001, f"failed ({job_id})", timeout=180)
+    assert "VK asks to solve a captcha (error 14)" in (final.text or "")
+    with sqlite3.connect(tmp_path / "data" / "vkcomments.sqlite3") as db:
+        status, summary = db.execute(
+            "SELECT status, summary FROM job_audit WHERE job_id = ?", (job_id,)
+        ).fetchone()
+    assert status == "failed" and "captcha (error 14)" in summary
+
+    again = await start_job(fake_tg, "/parse taiga_demo 100000")
+    await fake_tg.wait_for_message(1001, f"finished ({again})", timeout=180)
+    assert stored_comments(tmp_path / "data") == count_comments(DEMO_GROUP)
+
+
+async def redis_input_bytes(redis: aioredis.Redis) -> int:
+    return int((await redis.info("stats"))["total_net_input_bytes"])
+
+
+async def test_checkpoint_costs_the_same_per_round_on_a_big_wall(
+    sessions: storage.Sessions, redis: aioredis.Redis
+) -> None:
+    """The checkpoint adds each round's finished posts instead of rewriting them all: what a
+    parse sends to Redis per post is no larger on a wall 6x as long (it grew with the wall)."""
+    per_post: list[float] = []
+    for posts in (300, 1800):
+        group = wall(posts, 0, group_id=700 + posts, pinned=False)
+        fake = await start_fake([group])
+        try:
+            client = quick_client(fake, redis)
+            parser = make_parser(client, sessions, redis, group_id=group.id, job_id=f"j{posts}")
+            before = await redis_input_bytes(redis)
+            totals = await parser.run()
+            per_post.append((await redis_input_bytes(redis) - before) / posts)
+        finally:
+            await fake.stop()
+        assert totals.posts_scanned == posts
+    small, big = per_post
+    assert big < small * 1.3, per_post
