@@ -236,6 +236,7 @@ async def test_redis_outage_gets_clear_answer_and_recovers(
     env = {**app_env, "REDIS_URL": server.url}
     try:
         async with running(env, tmp_path):
+            await fake_tg.wait_for_call("setMyCommands", timeout=180)  # the bot is up
             sent = fake_tg.send_text("/queue", user_id=ADMIN_ID)
             await fake_tg.wait_for_message(ADMIN_ID, "Queue", after=sent, timeout=30)
             server.kill()
