@@ -63,8 +63,10 @@ class ConsoleOptions:
 
 def console_main(options: ConsoleOptions) -> int:
     """Run the console; the exit code is 0 at the end of input, 128 + signal number if stopped."""
+    base = load_settings()  # a bad setting stops here, with one line and exit code 2
+    guard_secrets(base.secrets())  # before the private services can fail
     try:
-        code = asyncio.run(run_console(options))
+        code = asyncio.run(run_console(options, base))
     except KeyboardInterrupt:  # Ctrl-C before the console took the signal over
         code = 130
     # The interpreter's last full garbage collection walks every object left (seconds on a busy
@@ -73,7 +75,7 @@ def console_main(options: ConsoleOptions) -> int:
     return code
 
 
-async def run_console(options: ConsoleOptions) -> int:
+async def run_console(options: ConsoleOptions, base: Settings) -> int:
     """Run until the end of input (exit 0) or Ctrl-C / SIGTERM (exit 128 + signal number).
 
     A signal cancels the conversation; the clean-up (worker, database, Redis, fake VK) still
@@ -81,7 +83,7 @@ async def run_console(options: ConsoleOptions) -> int:
     """
     loop = asyncio.get_running_loop()
     with use_locale(language_of(console_language_code(), SOURCE_LANGUAGE)):
-        conversation = asyncio.create_task(console_conversation(options))
+        conversation = asyncio.create_task(console_conversation(options, base))
         received: list[int] = []
 
         def stop(signum: int) -> None:
@@ -106,10 +108,8 @@ async def run_console(options: ConsoleOptions) -> int:
         return 0
 
 
-async def console_conversation(options: ConsoleOptions) -> None:
+async def console_conversation(options: ConsoleOptions, base: Settings) -> None:
     """Start the services, the in-process worker and the dispatcher, then read stdin to its end."""
-    base = load_settings()
-    guard_secrets(base.secrets())  # before the private services can fail
     data_dir = options.data_dir or (
         Path(tempfile.mkdtemp(prefix="vkc-demo-")) if options.demo else base.data_dir
     )
