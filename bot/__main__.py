@@ -13,12 +13,14 @@ from core.db import make_engine, make_sessionmaker, migrate
 from core.logs import setup_logging
 from core.queue import JobQueue, connect
 from core.settings import Settings, load_settings
+from core.startup import require_services
 from core.telegram import make_bot
 
 
 @contextlib.asynccontextmanager
 async def open_queue(settings: Settings) -> AsyncIterator[JobQueue]:
-    """Database (migrated) and Redis, closed on the way out."""
+    """Database (migrated) and Redis, closed on the way out; each gets STARTUP_TIMEOUT to answer."""
+    await require_services(settings)
     engine = make_engine(settings.db_url)
     await migrate(settings.db_url)
     redis = await connect(settings)

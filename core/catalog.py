@@ -12,10 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+from babel.numbers import format_decimal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.groups import normalize_group
-from core.i18n import N_, _, ngettext
+from core.i18n import N_, _, current_language, ngettext
+
+# Argument names as the usage lines and error messages show them (through `_()`).
+ARG_NAMES = {
+    "group": N_("group"),
+    "limit": N_("limit"),
+    "days": N_("days"),
+    "n": N_("n"),
+    "text": N_("text"),
+}
 
 # A community as people write it, stored in its normal form ("12345" or a screen name).
 GroupRef = Annotated[str, AfterValidator(normalize_group)]
@@ -41,8 +51,10 @@ class ParseArgs(JobArgs):
         if value is None:
             return context.get("default_limit")
         ceiling = context.get("max_limit")
-        if ceiling is not None and ceiling is not None and value > ceiling:
-            raise ValueError(f"must be at most {ceiling}")
+        if ceiling is not None and value > ceiling:
+            raise ValueError(
+                _("{field} must be at most {limit}", field=_(ARG_NAMES["limit"]), limit=ceiling)
+            )
         return value
 
 
@@ -78,28 +90,82 @@ class NotificationArgs(JobArgs):
 
 
 def _describe_parse(result: dict[str, Any]) -> str:
-    parts = [
-        f"{result.get('comments_parsed', 0)} comments parsed",
-        f"{result.get('comments_saved', 0)} saved",
+    """The parse's counters, each with one meaning that adds up across runs (see `Totals`)."""
+    group = result.get("group_name") or result.get("group_id") or ""
+    new, edited = int(result.get("comments_new", 0)), int(result.get("comments_updated", 0))
+    deleted = int(result.get("comments_deleted", 0))
+    lines = [
+        ", ".join(
+            [
+                ngettext("{n} new comment", "{n} new comments", new),
+                ngettext("{n} edited", "{n} edited", edited),
+                ngettext("{n} deleted on VK", "{n} deleted on VK", deleted),
+            ]
+        )
     ]
-    if "comments_new" in result:
-        parts.append(f"{result['comments_new']} new")
-    parts.append(f"{result.get('posts_scanned', 0)} posts scanned")
-    if result.get("posts_unchanged"):
-        parts.append(f"{result['posts_unchanged']} posts unchanged since the last parse")
-    if result.get("posts_skipped"):
-        parts.append(f"posts skipped (comments closed or private): {result['posts_skipped']}")
-    text = ", ".join(parts)
-    group = result.get("group_name") or result.get("group_id")
-    if group:
-        text = f"{group}: {text}"
-    if "duration_s" in result:
-        text += f" in {result['duration_s']:.1f} s"
+    if "comments_total" in result:
+        total = int(result["comments_total"])
+        lines.append(
+            ngettext(
+                "{n} comment of this community is stored in total.",
+                "{n} comments of this community are stored in total.",
+                total,
+            )
+        )
+    lines.append(_posts_line(result))
+    if not (new or edited or deleted):
+        lines.append(_why_nothing_new(result))
     if result.get("stopped_reason"):
-        text += f". Stopped early: {result['stopped_reason']}"
+        lines.append(_("Stopped early: {reason}.", reason=result["stopped_reason"]))
     if result.get("analysis_job"):
-        text += f". Analysis of the new comments: job {result['analysis_job']}"
-    return text
+        lines.append(
+            _("The new comments are being analysed: job {job_id}.", job_id=result["analysis_job"])
+        )
+    return f"{group}\n" + "\n".join(lines) if group else "\n".join(lines)
+
+
+def _posts_line(result: dict[str, Any]) -> str:
+    read, unchanged = int(result.get("posts_scanned", 0)), int(result.get("posts_unchanged", 0))
+    skipped = int(result.get("posts_skipped", 0))
+    parts = [ngettext("{n} post read", "{n} posts read", read)]
+    if unchanged:
+        parts.append(
+            ngettext(
+                "{n} unchanged since the last parse",
+                "{n} unchanged since the last parse",
+                unchanged,
+            )
+        )
+    if skipped:
+        parts.append(
+            ngettext(
+                "{n} skipped (comments closed or private)",
+                "{n} skipped (comments closed or private)",
+                skipped,
+            )
+        )
+    text = ", ".join(parts)
+    if "duration_s" in result:
+        seconds = format_decimal(round(float(result["duration_s"]), 1), locale=current_language())
+        text += _(", in {seconds} s", seconds=seconds)
+    return text + "."
+
+
+def _why_nothing_new(result: dict[str, Any]) -> str:
+    """The reason a parse brought nothing: an empty result always says why."""
+    read, unchanged = int(result.get("posts_scanned", 0)), int(result.get("posts_unchanged", 0))
+    days = result.get("days")
+    if not read and not unchanged:
+        if days:
+            return ngettext(
+                "Nothing new: the wall has no posts from the last {n} day.",
+                "Nothing new: the wall has no posts from the last {n} days.",
+                int(days),
+            )
+        return _("Nothing new: the wall has no posts.")
+    if not read:
+        return _("Nothing new: no post has new comments since the last parse.")
+    return _("Nothing new: the posts read have no new comments.")
 
 
 # Universal POS tags as a reader names them.
@@ -174,12 +240,15 @@ def _describe_batch(result: dict[str, Any]) -> str:
 
 
 def _describe_notification(result: dict[str, Any]) -> str:
-    return "sent" if result.get("sent") else "already sent earlier"
+    return _("sent") if result.get("sent") else _("already sent earlier")
 
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One job: its function's name, argument model, who may run it, how its result reads."""
+    """One job: its function's name, argument model, who may run it, how its result reads.
+
+    `title` and `usage` are English source texts marked with `N_`: show them through `_()`.
+    """
 
     name: str
     args: type[JobArgs]
@@ -197,6 +266,7 @@ class JobSpec:
     # the sweeper re-queues it within WORKER_LOST_AFTER + SWEEP_INTERVAL.
     timeout: int | None = None
     max_tries: int | None = None
+    progress_unit: str = "parts"  # what "done of total" counts: "posts" or "parts"
 
 
 CATALOG: dict[str, JobSpec] = {
@@ -205,18 +275,19 @@ CATALOG: dict[str, JobSpec] = {
         JobSpec(
             name="parse_vk_comments",
             args=ParseArgs,
-            title="Parse the comments of a VK community wall",
+            title=N_("Comment collection"),
             describe=_describe_parse,
             command="parse",
-            usage="/parse <group> [limit] [days]",
+            usage=N_("/parse <group> [limit] [days]"),
             dedupe=lambda args: f"parse:{args.group}",
             # PARSE_MAX_LIMIT comments take ~10 min alone at 3 rps; parses share the pace.
             timeout=2 * 3600,
+            progress_unit="posts",
         ),
         JobSpec(
             name="analyze_text_morphology",
             args=AnalyzeTextArgs,
-            title="Lemmas and parts of speech of a text",
+            title=N_("Text analysis"),
             describe=_describe_tokens,
             card=False,
             timeout=60,
@@ -224,17 +295,17 @@ CATALOG: dict[str, JobSpec] = {
         JobSpec(
             name="extract_keywords",
             args=KeywordsArgs,
-            title="Top keywords of a community",
+            title=N_("Keyword search"),
             describe=_describe_keywords,
             command="keywords",
-            usage="/keywords <group> [n] [days]",
+            usage=N_("/keywords <group> [n] [days]"),
             card=False,
             timeout=900,
         ),
         JobSpec(
             name="process_batch_comments",
             args=BatchArgs,
-            title="Analyse a community's stored comments",
+            title=N_("Comment analysis"),
             describe=_describe_batch,
             dedupe=lambda args: f"analyze:{args.group}",
             # Each try is short: it queues the parts or looks at them and retries later. Every
@@ -246,7 +317,7 @@ CATALOG: dict[str, JobSpec] = {
         JobSpec(
             name="analyze_comment_chunk",
             args=ChunkArgs,
-            title="Analyse one part of a batch",
+            title=N_("Part of a comment analysis"),
             describe=_describe_batch,
             admin_only=True,
             timeout=600,
@@ -254,7 +325,7 @@ CATALOG: dict[str, JobSpec] = {
         JobSpec(
             name="send_notification",
             args=NotificationArgs,
-            title="Send a message to a chat",
+            title=N_("Chat message"),
             describe=_describe_notification,
             admin_only=True,
             notify=False,

@@ -73,6 +73,15 @@ def current_language() -> str:
     return I18N.current_locale
 
 
+def set_language(language: str) -> None:
+    """Texts made from here on in this task (and tasks it starts) are in `language`.
+
+    For a whole update or job: unlike `use_locale`, the choice is still there when the error
+    handler or the end-of-job hook runs later in the same task.
+    """
+    I18N.current_locale = language if language in LANGUAGES else SOURCE_LANGUAGE
+
+
 @contextmanager
 def use_locale(language: str) -> Iterator[None]:
     """Texts made inside the block are in `language` ("ru" or "en")."""

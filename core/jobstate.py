@@ -16,6 +16,7 @@ from arq.worker import JobExecutionFailed
 
 from core import storage
 from core.catalog import CATALOG
+from core.i18n import N_, _, ngettext
 from core.models import JobAudit
 from core.vk.errors import VkError
 
@@ -87,42 +88,77 @@ async def job_view(redis: ArqRedis, sessions: storage.Sessions, job_id: str, que
 
 
 class JobFailed(Exception):
-    """A job failure whose message is written for the chat."""
+    """A job failure whose message is written for the chat (in the job's language)."""
+
+
+STATUS_WORDS = {
+    "queued": N_("queued"),
+    "deferred": N_("deferred"),
+    "in_progress": N_("in progress"),
+    "running": N_("running"),
+    "retrying": N_("waiting to retry"),
+    "complete": N_("complete"),
+    "failed": N_("failed"),
+    "aborted": N_("aborted"),
+    "not_found": N_("not found"),
+    "lost": N_("lost"),
+}
+
+
+def status_word(status: str) -> str:
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ")
+
+
+def title_of(job_name: str | None) -> str:
+    """What people call the job (its catalog title), never the function's name."""
+    spec = CATALOG.get(job_name or "")
+    return _(spec.title) if spec else _("Job")
 
 
 def failure_of(exc: Any) -> tuple[str, str]:
     """Map a stored arq failure to (status, reason); internals stay in the worker log."""
     if isinstance(exc, asyncio.CancelledError):
-        return "aborted", "aborted"
+        return "aborted", _("aborted")
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return "failed", "took longer than the job timeout"
+        return "failed", _("took longer than the job's time limit")
     if isinstance(exc, (JobFailed, VkError)):
         return "failed", str(exc)
     if isinstance(exc, JobExecutionFailed):
         return "failed", str(exc)
-    return "failed", f"internal error ({type(exc).__name__}); the worker log has the details"
+    return "failed", _(
+        "internal error ({kind}); the worker log has the details", kind=type(exc).__name__
+    )
 
 
 def describe_result(job_name: str | None, result: dict[str, Any] | None) -> str:
     if result is None:
-        return "no result"
+        return _("no result")
     spec = CATALOG.get(job_name or "")
     return spec.describe(result) if spec else str(result)
 
 
+def progress_count(unit: str, done: int, total: int) -> str:
+    """ "14 of 25 posts": what the numbers count, in the right plural form."""
+    if unit == "posts":
+        return ngettext("{done} of {n} post", "{done} of {n} posts", total, done=done)
+    return ngettext("{done} of {n} part", "{done} of {n} parts", total, done=done)
+
+
 def format_progress(progress: dict[str, str] | None) -> str:
     if not progress:
-        return "in progress"
+        return status_word("in_progress")
     done, total = int(progress.get("done", 0)), int(progress.get("total", 0))
-    text = f"in progress: {done}/{total}"
+    text = status_word("in_progress")
     if total:
-        text += f" ({100 * done // total}%)"
+        count = progress_count(progress.get("unit", ""), done, total)
+        text += f": {count} ({100 * done // total}%)"
     if "comments" in progress:
-        text += f", {progress['comments']} comments so far"
+        comments = int(progress["comments"])
+        text += ", " + ngettext("{n} comment so far", "{n} comments so far", comments)
     started = float(progress.get("started", 0) or 0)
     if started and total and 0 < done < total:
         eta = (time.time() - started) / done * (total - done)
-        text += f", about {int(eta) + 1} s left"
+        text += ", " + _("about {seconds} s left", seconds=int(eta) + 1)
     return text
 
 
@@ -130,53 +166,79 @@ def card_state(view: JobView) -> str:
     """A job's state as its progress message shows it."""
     if view.status == "in_progress":
         return format_progress(view.progress)
-    return view.status.replace("_", " ")
+    return status_word(view.status)
 
 
 def format_view(view: JobView) -> str:
     """The /status answer for a job."""
-    name = view.job_name or "job"
-    head = f"{name} {view.job_id}"
+    head = _("{title} {job_id}", title=title_of(view.job_name), job_id=view.job_id)
     if view.status == "not_found":
-        return f"Job {view.job_id} not found."
+        return _("Job {job_id} not found.", job_id=view.job_id)
     if view.status == "in_progress":
         return f"{head}: {format_progress(view.progress)}"
     if view.status == "complete":
-        return f"{head}: complete. {describe_result(view.job_name, view.result)}"
+        result = describe_result(view.job_name, view.result)
+        return _("{head}: complete. {result}", head=head, result=result)
     if view.status == "failed":
-        return f"{head}: failed: {view.error}"
+        return _("{head}: failed: {reason}", head=head, reason=view.error)
     if view.status == "lost":
-        return f"{head}: no longer in the queue (its result expired or it was lost)"
-    return f"{head}: {view.status}"
+        return _("{head}: no longer in the queue (its result expired or it was lost)", head=head)
+    return f"{head}: {status_word(view.status)}"
 
 
 def final_text(view: JobView) -> str:
     """The message that closes a job in the chat (cut to fit one Telegram message)."""
-    name = view.job_name or "job"
+    title = title_of(view.job_name)
     if view.status == "complete":
-        text = f"✅ {name} finished ({view.job_id}): {describe_result(view.job_name, view.result)}"
+        result = describe_result(view.job_name, view.result)
+        text = _(
+            "✅ {title} finished ({job_id}): {result}",
+            title=title,
+            job_id=view.job_id,
+            result=result,
+        )
     elif view.status == "aborted":
-        text = f"⛔ {name} aborted ({view.job_id})."
+        text = _("⛔ {title} aborted ({job_id}).", title=title, job_id=view.job_id)
     else:
-        text = f"❌ {name} failed ({view.job_id}): {view.error}"
+        text = _(
+            "❌ {title} failed ({job_id}): {reason}",
+            title=title,
+            job_id=view.job_id,
+            reason=view.error,
+        )
     return fit_message(text, f"/result {view.job_id}")
 
 
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _utf16_prefix(text: str, units: int) -> str:
+    """The longest start of `text` that is at most `units` UTF-16 code units long."""
+    if utf16_length(text) <= units:
+        return text
+    encoded = text.encode("utf-16-le")[: units * 2]
+    # A cut through a surrogate pair leaves half a character: drop it.
+    return encoded.decode("utf-16-le", errors="ignore")
+
+
 def split_message(text: str) -> list[str]:
-    """Pieces of at most MESSAGE_LIMIT characters, cut at line ends where there are any."""
+    """Pieces of at most MESSAGE_LIMIT UTF-16 units, cut at line ends where there are any."""
     pieces: list[str] = []
-    while len(text) > MESSAGE_LIMIT:
-        cut = text.rfind("\n", 0, MESSAGE_LIMIT)
-        cut = cut if cut > 0 else MESSAGE_LIMIT
+    while utf16_length(text) > MESSAGE_LIMIT:
+        head = _utf16_prefix(text, MESSAGE_LIMIT)
+        cut = head.rfind("\n")
+        cut = cut if cut > 0 else len(head)
         pieces.append(text[:cut])
         text = text[cut:].lstrip("\n")
     return [*pieces, text] if text else pieces
 
 
 def fit_message(text: str, more: str) -> str:
-    """Telegram takes 4096 characters at most: cut at a line end and say where the rest is."""
-    if len(text) <= MESSAGE_LIMIT:
+    """Telegram takes 4096 UTF-16 units at most: cut at a line end and say where the rest is."""
+    if utf16_length(text) <= MESSAGE_LIMIT:
         return text
-    tail = f"\n… (cut; the whole answer: {more})"
-    cut = text[: MESSAGE_LIMIT - len(tail)]
+    tail = "\n" + _("… (cut; the whole answer: {more})", more=more)
+    cut = _utf16_prefix(text, MESSAGE_LIMIT - utf16_length(tail))
     return cut[: cut.rfind("\n")] + tail if "\n" in cut else cut + tail

@@ -77,3 +77,28 @@ class JobAudit(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
     notified_at: Mapped[datetime | None]
+    # The requester's language: the worker writes the job's progress and closing texts in it.
+    language: Mapped[str | None] = mapped_column(String(8))
+
+
+class UserLanguage(Base):
+    """A user's own choice of language (/language), over what Telegram says they speak."""
+
+    __tablename__ = "user_languages"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str] = mapped_column(String(8))
+
+
+class AccessGrant(Base):
+    """Access given from the chat (/allow): a user anywhere, or everyone in one chat.
+
+    Adds to the ADMIN_IDS / ALLOWED_USER_IDS / ALLOWED_CHAT_IDS settings, never replaces them.
+    """
+
+    __tablename__ = "access_grants"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "user" or "chat"
+    target_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    granted_by: Mapped[int] = mapped_column(BigInteger)
+    granted_at: Mapped[datetime]

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis, RedisSettings
 from arq.constants import (
     abort_jobs_ss,
     health_check_key_suffix,
@@ -19,12 +19,14 @@ from arq.constants import (
 )
 from arq.jobs import Job, JobStatus, deserialize_job_raw, serialize_result
 from pydantic import ValidationError
+from redis.asyncio import ConnectionPool
 from redis.exceptions import WatchError
 from sqlalchemy import text
 
 from core import storage
-from core.catalog import CATALOG, JobArgs, JobSpec
-from core.i18n import _
+from core.audit import audit_trail
+from core.catalog import ARG_NAMES, CATALOG, JobArgs, JobSpec
+from core.i18n import N_, _, current_language, ngettext, use_locale
 from core.jobstate import JobView, describe_result, final_text, job_view, worker_key
 from core.settings import Settings
 
@@ -33,12 +35,30 @@ ENDED = ("complete", "failed", "aborted")
 KEEP_RESULT_S = 7 * 24 * 3600
 
 
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
 def redis_settings(settings: Settings) -> RedisSettings:
-    return RedisSettings.from_dsn(settings.redis_url or "redis://127.0.0.1:6379/0")
+    found = RedisSettings.from_dsn(settings.redis_url or DEFAULT_REDIS_URL)
+    found.conn_timeout = settings.redis_timeout  # type: ignore[assignment]  # arq types it int
+    return found
 
 
 async def connect(settings: Settings) -> ArqRedis:
-    return await create_pool(redis_settings(settings), default_queue_name=settings.arq_queue_name)
+    """An arq Redis client whose every connect and command is bounded by REDIS_TIMEOUT.
+
+    arq's `create_pool` passes no socket timeout to redis-py: a command to a Redis that stopped
+    answering would wait forever, and a chat command would never get its "queue unavailable"
+    answer. Connections are made lazily, and remade after an outage.
+    """
+    connections = ConnectionPool.from_url(
+        settings.redis_url or DEFAULT_REDIS_URL,
+        socket_connect_timeout=settings.redis_timeout,
+        socket_timeout=settings.redis_timeout,
+    )
+    redis = ArqRedis(connections, default_queue_name=settings.arq_queue_name)
+    redis.auto_close_connection_pool = True  # aclose() closes the connections it made
+    return redis
 
 
 def validation_context(settings: Settings) -> dict[str, Any]:
@@ -51,17 +71,46 @@ def validate_args(spec: JobSpec, data: dict[str, Any], settings: Settings) -> Jo
 
 
 def explain(error: ValidationError) -> str:
-    """One short line saying which argument is wrong and why (never echoing secrets)."""
+    """One short line in the reader's language: which argument is wrong and why.
+
+    Our own validators raise ValueError with a finished, translated text; pydantic's own
+    wording never reaches a person. Values are not echoed (they could be secrets).
+    """
     first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "arguments"
-    message = str(first["msg"]).removeprefix("Value error, ")
-    if first["type"] == "missing":
-        return f"missing <{where}>"
-    if first["type"] == "extra_forbidden":
-        return f"unexpected argument {where}"
-    if first["type"] == "int_parsing":
-        return f"{where} must be a whole number"
-    return f"{where}: {message[0].lower()}{message[1:]}" if message else where
+    field = str(first["loc"][0]) if first["loc"] else ""
+    name = _(ARG_NAMES[field]) if field in ARG_NAMES else field or _("arguments")
+    kind, ctx = first["type"], first.get("ctx") or {}
+    if kind == "value_error":
+        return str(ctx.get("error") or first["msg"]).removeprefix("Value error, ")
+    if kind == "missing":
+        return _("missing <{field}>", field=name)
+    if kind == "extra_forbidden":
+        return _("unexpected argument {field}", field=name)
+    if kind == "int_parsing_size":
+        return _("{field} is too large a number", field=name)
+    if kind.startswith("int_"):
+        return _("{field} must be a whole number", field=name)
+    if kind in _BOUNDS:
+        return _(_BOUNDS[kind], field=name, limit=next(iter(ctx.values()), ""))
+    if kind in ("string_too_short", "too_short"):
+        return _("{field} must not be empty", field=name)
+    if kind in ("string_too_long", "too_long"):
+        most = int(ctx.get("max_length", 0))
+        return ngettext(
+            "{field} is too long: {n} character at most",
+            "{field} is too long: {n} characters at most",
+            most,
+            field=name,
+        )
+    return _("{field} is not valid", field=name)
+
+
+_BOUNDS = {
+    "greater_than_equal": N_("{field} must be at least {limit}"),
+    "greater_than": N_("{field} must be greater than {limit}"),
+    "less_than_equal": N_("{field} must be at most {limit}"),
+    "less_than": N_("{field} must be less than {limit}"),
+}
 
 
 @dataclass(frozen=True)
@@ -82,7 +131,10 @@ class JobQueue:
     async def submit(
         self, spec: JobSpec, args: JobArgs, *, user_id: int | None, chat_id: int | None
     ) -> Submitted:
-        """Enqueue a job; a job with the same dedupe key still running is returned instead."""
+        """Enqueue a job; a job with the same dedupe key still running is returned instead.
+
+        The job is recorded with the current language, in which the worker will write its texts.
+        """
         if spec.dedupe is None:
             return Submitted(await self._enqueue(spec, args, user_id, chat_id), existing=False)
         key = f"vkc:dedupe:{spec.dedupe(args)}"
@@ -108,6 +160,7 @@ class JobQueue:
             user_id=user_id,
             chat_id=chat_id,
             args=payload,
+            language=current_language(),
         )
         job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload)
         if job is None:  # only if the uuid collided, which would be a bug worth seeing
@@ -134,17 +187,21 @@ class JobQueue:
         open, so the sweeper calls this again; the message's fixed job id keeps it single.
         """
         view = await job_view(self.redis, self.sessions, job_id, self.queue_name)
-        if view.status == "lost":  # arq holds nothing of it any more (Redis lost its data)
-            view.status, view.error = "failed", _("lost from the queue")
-        if view.status not in ENDED:
-            return False
-        chat_id = self._recipient(view)
-        if chat_id is not None:
-            await self.notify_end(view, chat_id)
-        complete = view.status == "complete"
-        summary = describe_result(view.job_name, view.result) if complete else view.error
-        await storage.update_job(
-            self.sessions,
+        # Whoever closes it (worker, sweeper, the bot for an aborted queued job), the job closes
+        # in the language of the person who asked for it.
+        with use_locale(self._language(view)):
+            if view.status == "lost":  # arq holds nothing of it any more (Redis lost its data)
+                view.status, view.error = "failed", _("lost from the queue")
+            if view.status not in ENDED:
+                return False
+            chat_id = self._recipient(view)
+            if chat_id is not None:
+                await self.notify_end(view, chat_id)
+            complete = view.status == "complete"
+            summary = describe_result(view.job_name, view.result) if complete else view.error
+        # With the audit trail's next batch, off the job's path: if this process dies first,
+        # the row stays open and the sweeper closes the job again (the message stays single).
+        audit_trail(self.sessions).update(
             job_id,
             status=view.status,
             finished_at=storage.utcnow(),
@@ -152,6 +209,11 @@ class JobQueue:
             result=view.result,
         )
         return True
+
+    def _language(self, view: JobView) -> str:
+        if view.audit is not None and view.audit.language:
+            return view.audit.language
+        return self.settings.default_language
 
     def _recipient(self, view: JobView) -> int | None:
         """A person's job closes in its chat; an internal one speaks of a failure, to admins."""

@@ -30,10 +30,16 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """Start with `start()`, stop with `stop()`; `url` is a redis:// URL on 127.0.0.1."""
+    """Start with `start()`, stop with `stop()`; `url` is a redis:// URL on 127.0.0.1.
 
-    def __init__(self, port: int | None = None) -> None:
+    `start()` after `stop()` comes back on the same port, as a restarted Redis would; with
+    `persistent=True` it also comes back with its data (saved at stop, loaded at start), as a
+    production Redis with snapshots does, so an outage test loses no queued job.
+    """
+
+    def __init__(self, port: int | None = None, *, persistent: bool = False) -> None:
         self.port = port or free_port()
+        self.persistent = persistent
         self.process: subprocess.Popen[bytes] | None = None
         self.workdir = tempfile.TemporaryDirectory(prefix="vkc-redis-")
 
@@ -46,7 +52,7 @@ class RedisServer:
             redis_binary(),
             "--port", str(self.port),
             "--bind", "127.0.0.1",
-            "--save", "",
+            "--save", "3600 1" if self.persistent else "",
             "--appendonly", "no",
             "--dir", self.workdir.name,
         ]  # fmt: skip

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     arq_queue_name: str = Field("arq:queue", min_length=1)
     arq_burst_mode: bool = False
     redis_url: str | None = None
+    # Bounds every Redis connect and command, so a command answers "queue unavailable" quickly.
+    redis_timeout: float = Field(1.5, gt=0, le=60)
+    # How long a starting process waits for Redis and the database before giving up (exit 2).
+    startup_timeout: float = Field(30.0, ge=0, le=3600)
     # A worker whose heartbeat is older than this is gone; the sweeper (in every worker, every
     # SWEEP_INTERVAL) puts its jobs back on the queue.
     worker_lost_after: float = Field(30.0, ge=1)
@@ -52,6 +56,8 @@ class Settings(BaseSettings):
     allowed_user_ids: IdSet = frozenset()
     allowed_chat_ids: IdSet = frozenset()
     notify_chat_id: int | None = None
+    # The language of texts with no person to take it from (a user's own choice wins).
+    default_language: str = "ru"
 
     # behaviour
     parse_default_limit: int = Field(100, ge=1)
@@ -73,6 +79,14 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("expected integer ids separated by commas") from None
         return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        language = value.strip().lower()
+        if language not in {"ru", "en"}:
+            raise ValueError("expected ru or en")
+        return language
 
     @field_validator("telegram_api_url", "vk_api_url")
     @classmethod

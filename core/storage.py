@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.audit import audit_trail
 from core.db import upsert
 from core.models import Comment, Group, JobAudit, Post
 
@@ -27,31 +28,28 @@ async def record_enqueued(
     user_id: int | None,
     chat_id: int | None,
     args: dict[str, Any],
+    language: str | None = None,
 ) -> None:
-    async with sessions.begin() as session:
-        await upsert(
-            session,
-            JobAudit.__table__,  # type: ignore[arg-type]
-            [
-                {
-                    "job_id": job_id,
-                    "job_name": job_name,
-                    "user_id": user_id,
-                    "chat_id": chat_id,
-                    "args": args,
-                    "status": "queued",
-                    "tries": 0,
-                    "enqueued_at": utcnow(),
-                }
-            ],
-            keys=["job_id"],
-            update=[],
-        )
+    """The job's audit row, committed (with whatever else is being written) before it returns."""
+    await audit_trail(sessions).insert(
+        {
+            "job_id": job_id,
+            "job_name": job_name,
+            "user_id": user_id,
+            "chat_id": chat_id,
+            "args": args,
+            "language": language,
+            "status": "queued",
+            "tries": 0,
+            "enqueued_at": utcnow(),
+        }
+    )
 
 
 async def update_job(sessions: Sessions, job_id: str, **values: Any) -> None:
-    async with sessions.begin() as session:
-        await session.execute(update(JobAudit).where(JobAudit.job_id == job_id).values(**values))
+    """Set columns of a job's audit row, committed before it returns, in order with the
+    process's batched audit writes (`core.audit`)."""
+    await audit_trail(sessions).update_now(job_id, **values)
 
 
 async def get_job(sessions: Sessions, job_id: str) -> JobAudit | None:
@@ -162,16 +160,53 @@ async def save_comments(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> N
         )
 
 
+async def stored_comments(
+    sessions: Sessions, owner_id: int, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], Comment]:
+    """The stored versions of these (post_id, comment_id) of a community, to compare with VK's."""
+    if not keys:
+        return {}
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(Comment).where(
+                Comment.owner_id == owner_id,
+                tuple_(Comment.post_id, Comment.comment_id).in_(list(keys)),
+            )
+        )
+        return {(row.post_id, row.comment_id): row for row in rows}
+
+
+async def forget_terms(sessions: Sessions, owner_id: int, keys: Sequence[tuple[int, int]]) -> None:
+    """Drop the analysis of comments whose text changed, so the next analysis redoes them."""
+    if not keys:
+        return
+    async with sessions.begin() as session:
+        await session.execute(
+            update(Comment)
+            .where(
+                Comment.owner_id == owner_id,
+                tuple_(Comment.post_id, Comment.comment_id).in_(list(keys)),
+            )
+            .values(terms=None, analyzed_at=None)
+        )
+
+
 async def count_new_comments(sessions: Sessions, owner_id: int, job_id: str) -> int:
+    """Readable comments this job stored first (exact when the job ran more than once)."""
     async with sessions() as session:
         query = select(func.count()).select_from(Comment)
-        query = query.where(Comment.owner_id == owner_id, Comment.first_job_id == job_id)
+        query = query.where(
+            Comment.owner_id == owner_id,
+            Comment.first_job_id == job_id,
+            Comment.deleted.is_(False),
+        )
         return int(await session.scalar(query) or 0)
 
 
 async def count_comments(sessions: Sessions, owner_id: int | None = None) -> int:
+    """Readable (not deleted) comments stored, of one community or of all."""
     async with sessions() as session:
-        query = select(func.count()).select_from(Comment)
+        query = select(func.count()).select_from(Comment).where(Comment.deleted.is_(False))
         if owner_id is not None:
             query = query.where(Comment.owner_id == owner_id)
         return int(await session.scalar(query) or 0)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from core.catalog import ARG_NAMES
 from core.i18n import _
 
 
@@ -35,3 +38,13 @@ def job_card(title: str, job_id: str, state: str) -> str:
     return _(
         "{title}\nJob {job_id}: {state}\n/status {job_id}", title=title, job_id=job_id, state=state
     )
+
+
+def args_text(args: dict[str, Any]) -> str:
+    """A job's arguments as people typed them: "group taiga_demo, limit 100"."""
+    shown = [
+        f"{_(ARG_NAMES[name])} {value}"
+        for name, value in args.items()
+        if name in ARG_NAMES and value is not None
+    ]
+    return ", ".join(shown) or _("no arguments")

@@ -30,11 +30,16 @@ BOT_TOKEN = "123456:TEST-TOKEN"
 VK_TOKEN = "vk-secret-token-0123456789"
 
 
-def count_comments(group_id: int, groups: list | None = None) -> int:  # type: ignore[type-arg]
-    """Comments of a fake group on posts whose comments are open."""
+def count_comments(
+    group_id: int,
+    groups: list | None = None,  # type: ignore[type-arg]
+    *,
+    readable: bool = False,
+) -> int:
+    """Comments of a fake group on posts whose comments are open (`readable`: not deleted)."""
 
     def walk(comments: list) -> int:  # type: ignore[type-arg]
-        return sum(1 + walk(c.replies) for c in comments)
+        return sum(int(not (readable and c.deleted)) + walk(c.replies) for c in comments)
 
     for group in groups or load_demo_groups():
         if group.id == group_id:

@@ -30,9 +30,10 @@ WALL_METHODS = ("execute", "wall.get", "wall.getComments")
 FAST_SWEEP = {"WORKER_LOST_AFTER": "2", "SWEEP_INTERVAL": "0.5"}
 
 
-def big_group_comments() -> int:
-    """What a full parse of the big wall stores (deleted placeholders included)."""
-    return count_comments(BIG_GROUP, [big_group()])
+def big_group_comments(*, readable: bool = False) -> int:
+    """What a full parse of the big wall stores (deleted placeholders included), or with
+    `readable` what it counts as new comments (not deleted on VK)."""
+    return count_comments(BIG_GROUP, [big_group()], readable=readable)
 
 
 def hold_after(vk: FakeVK, calls: int) -> None:

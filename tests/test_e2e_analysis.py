@@ -38,7 +38,9 @@ async def test_keywords_of_a_topical_group(services: object, fake_tg: FakeTelegr
     """/keywords on a community about fishing: fishing words on top, no stop words at all."""
     await bot_polling(fake_tg)
     _, final = await parse_and_wait(fake_tg, "/parse fishing_club 100000")
-    assert f"{count_comments(FISHING_GROUP, [fishing_group()])} comments parsed" in final
+    assert (
+        f"{count_comments(FISHING_GROUP, [fishing_group()], readable=True)} new comments" in final
+    )
     sent = fake_tg.send_text("/keywords fishing_club 10", user_id=ADMIN_ID)
     reply = await fake_tg.wait_for_message(ADMIN_ID, "keywords of", after=sent, timeout=120)
     ranked = re.findall(r"^\d+\. (.+) — \d+ mentions?$", reply.text or "", flags=re.MULTILINE)
@@ -116,7 +118,7 @@ async def test_long_answer_is_cut_to_one_message_and_whole_in_result(
     text = " ".join(["Котики гуляли по крыше, а щука плавала в озере."] * 60)
     sent = fake_tg.send_text(f"/analyze {text}", user_id=ADMIN_ID)
     reply = await fake_tg.wait_for_message(
-        ADMIN_ID, "analyze_text_morphology", after=sent, timeout=120
+        ADMIN_ID, "Text analysis finished", after=sent, timeout=120
     )
     body = reply.text or ""
     assert len(body) <= 4096 and "(cut; the whole answer: /result " in body

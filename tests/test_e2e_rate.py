@@ -22,7 +22,7 @@ async def test_two_workers_stay_under_vk_rps(
         for _ in range(60):
             sent = fake_tg.send_text("/queue", user_id=ADMIN_ID)
             queue = await fake_tg.wait_for_message(ADMIN_ID, "Queue", after=sent, timeout=30)
-            if "2 worker(s) alive" in (queue.text or ""):
+            if "2 workers alive" in (queue.text or ""):
                 break
             await asyncio.sleep(0.5)
         first = fake_tg.send_text("/parse taiga_demo 100000", user_id=ADMIN_ID)
@@ -34,8 +34,11 @@ async def test_two_workers_stay_under_vk_rps(
             timeout=90,
         )
         finals = " ".join(m.text or "" for m in fake_tg.messages(ADMIN_ID))
-        assert f"{count_comments(20261127)} comments parsed" in finals
-        assert f"{count_comments(FISHING_GROUP, [fishing_group()])} comments parsed" in finals
+        assert f"{count_comments(20261127, readable=True)} new comments" in finals
+        assert (
+            f"{count_comments(FISHING_GROUP, [fishing_group()], readable=True)} new comments"
+            in finals
+        )
         # Each job ran in its own process: the two parses really overlapped in two workers.
         ran = [len(re.findall(r"parse_vk_comments", p.output())) for p in processes[:2]]
         assert all(ran), ran

@@ -53,10 +53,11 @@ def test_console_demo_parses_sample_wall(tmp_path: Path) -> None:
     done = run(["-m", "bot", "--console"], clean_env(tmp_path), stdin=lines)
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout
-    assert "/parse <group> [limit] [days]" in out
-    assert "⚠️ limit must be a whole number" in out
-    assert "✅ parse_vk_comments finished" in out
-    assert "274 comments parsed" in out
+    # The console user has no Telegram language: DEFAULT_LANGUAGE, Russian, applies.
+    assert "/parse <сообщество> [лимит] [дни]" in out
+    assert "⚠️ лимит: нужно целое число" in out
+    assert "✅ Сбор комментариев — готово" in out
+    assert "265 новых комментариев" in out
     assert "Traceback" not in out
 
 
@@ -66,7 +67,7 @@ def test_console_uses_given_redis(tmp_path: Path, redis_server: RedisServer) -> 
     env = clean_env(tmp_path, REDIS_URL=redis_server.url, ARQ_QUEUE_NAME="arq:console-test")
     done = run(["-m", "bot", "--console"], env, stdin="/queue\n")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "Queue arq:console-test:" in done.stdout
+    assert "Очередь arq:console-test:" in done.stdout
 
 
 def test_worker_analyze_prints_form_lemma_pos(tmp_path: Path) -> None:

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from sqlalchemy import select, update
 
-from core import storage
+from core import access, preferences, storage
 from core.db import make_engine, make_sessionmaker, migrate
+from core.models import Comment
+from core.settings import Settings
 
 PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -104,3 +107,40 @@ async def test_audit_open_jobs_and_notification(sessions: storage.Sessions) -> N
     await storage.mark_notified(sessions, "j1")
     audit = await storage.get_job(sessions, "j1")
     assert audit is not None and audit.notified_at is not None
+
+
+async def test_grants_languages_and_comment_changes(sessions: storage.Sessions) -> None:
+    """The tables behind /allow, /language and the parse's edited/deleted counters."""
+    settings = Settings(_env_file=None, admin_ids="1", allowed_user_ids="2")  # type: ignore[call-arg]
+    assert not await access.may_use(sessions, settings, 3, 3)
+    await access.allow(sessions, access.USER, 3, by=1)
+    await access.allow(sessions, access.USER, 3, by=1)  # twice is once
+    await access.allow(sessions, access.CHAT, -100, by=1)
+    assert await access.may_use(sessions, settings, 3, 3)
+    assert await access.may_use(sessions, settings, 9, -100)
+    assert [(g.kind, g.target_id) for g in await access.list_grants(sessions)] == [
+        ("chat", -100),
+        ("user", 3),
+    ]
+    assert await access.deny(sessions, access.USER, 3)
+    assert not await access.deny(sessions, access.USER, 3)
+    assert not await access.may_use(sessions, settings, 3, 3)
+
+    assert await preferences.chosen_language(sessions, 3) is None
+    assert await preferences.language_for(sessions, 3, "uk", "en") == "ru"
+    await preferences.choose_language(sessions, 3, "en")
+    await preferences.choose_language(sessions, 3, "ru")
+    assert await preferences.language_for(sessions, 3, "en", "en") == "ru"
+
+    await storage.save_comments(sessions, [comment(1, "a", "j1"), comment(2, "b", "j1")])
+    stored = await storage.stored_comments(sessions, -5, [(1, 1), (1, 2), (1, 3)])
+    assert sorted(stored) == [(1, 1), (1, 2)] and stored[(1, 2)].text == "b"
+    async with sessions.begin() as session:
+        await session.execute(update(Comment).values(terms="x"))
+    await storage.forget_terms(sessions, -5, [(1, 2)])
+    async with sessions() as session:
+        terms = dict((await session.execute(select(Comment.comment_id, Comment.terms))).all())
+    assert terms == {1: "x", 2: None}
+    await storage.save_comments(sessions, [{**comment(2, "", "j2"), "deleted": True}])
+    assert await storage.count_comments(sessions, -5) == 1
+    assert await storage.count_new_comments(sessions, -5, "j1") == 1

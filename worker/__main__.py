@@ -32,14 +32,18 @@ def main(argv: list[str]) -> int:
         from core.text.cli import run_analyze
 
         return run_analyze(sys.stdin, sys.stdout)
-    from arq.worker import run_worker
+    import asyncio
 
     from core.logs import setup_logging
-    from worker.settings import WorkerSettings
+    from core.settings import load_settings
+    from core.startup import require_services
+    from worker.resilient import ResilientWorker
+    from worker.settings import worker_options
 
-    settings = WorkerSettings["ctx"]["settings"]
+    settings = load_settings()
     setup_logging(settings.log_level, settings.secrets())
-    run_worker(WorkerSettings)
+    asyncio.run(require_services(settings))
+    ResilientWorker(**worker_options(settings)).run()
     return 0
 
 

@@ -17,8 +17,10 @@ from arq.connections import ArqRedis
 from arq.constants import retry_key_prefix
 
 from core import jobstate, storage
+from core.audit import audit_trail
 from core.catalog import JobArgs, JobSpec
 from core.db import make_engine, make_sessionmaker, migrate
+from core.i18n import set_language
 from core.queue import JobQueue
 from core.settings import Settings, load_settings
 from core.telegram import make_bot
@@ -62,6 +64,7 @@ async def shutdown(ctx: Ctx) -> None:
     if bot is not None and ctx.get("own_bot"):
         await bot.session.close()
     if "engine" in ctx:
+        await audit_trail(ctx["sessions"]).flush()
         await ctx["engine"].dispose()
 
 
@@ -92,21 +95,21 @@ async def on_job_start(ctx: Ctx) -> None:
     Never raises: a hook error would end the worker process, and every job in it.
     """
     job_id, settings = ctx["job_id"], ctx["settings"]
+    audit = await patiently(
+        f"reading job {job_id}", lambda: storage.get_job(ctx["sessions"], job_id)
+    )
+    # arq starts the job's task after this hook, with a copy of this context: the job writes
+    # its progress and failure texts in the language of the person who asked for it.
+    set_language(audit.language if audit and audit.language else settings.default_language)
     await patiently(
         f"recording the owner of job {job_id}",
         lambda: ctx["redis"].set(
             owner_key(job_id), ctx["worker_id"], ex=int(in_progress_timeout(settings))
         ),
     )
-    await patiently(
-        f"recording the start of job {job_id}",
-        lambda: storage.update_job(
-            ctx["sessions"],
-            job_id,
-            status="running",
-            tries=ctx["job_try"],
-            started_at=storage.utcnow(),
-        ),
+    # Written with the next batch of the audit trail, off the job's path; retried there.
+    audit_trail(ctx["sessions"]).update(
+        job_id, status="running", tries=ctx["job_try"], started_at=storage.utcnow()
     )
 
 

@@ -12,6 +12,7 @@ from aiogram.exceptions import TelegramAPIError
 
 from core import jobstate, storage
 from core.catalog import CATALOG
+from core.i18n import _, use_locale
 from core.models import JobAudit
 from core.settings import Settings
 from core.ui import job_card, job_keyboard
@@ -25,22 +26,21 @@ class ProgressReporter:
     def __init__(self, ctx: dict[str, Any], job_name: str) -> None:
         self.ctx = ctx
         self.job_id: str = ctx["job_id"]
-        self.title = CATALOG[job_name].title
+        self.spec = CATALOG[job_name]
         self.settings: Settings = ctx["settings"]
         self.started = time.time()
         self.last_edit = 0.0
         self.last_text = ""
 
     async def __call__(self, progress: dict[str, Any]) -> None:
-        state = {**progress, "started": self.started}
+        state = {**progress, "unit": self.spec.progress_unit, "started": self.started}
         await jobstate.set_progress(self.ctx["redis"], self.job_id, state)
         now = time.monotonic()
         if now - self.last_edit < self.settings.progress_interval:
             return
         self.last_edit = now
-        text = job_card(
-            self.title, self.job_id, jobstate.format_progress({k: str(v) for k, v in state.items()})
-        )
+        progress_text = jobstate.format_progress({k: str(v) for k, v in state.items()})
+        text = job_card(_(self.spec.title), self.job_id, progress_text)
         if text != self.last_text:
             self.last_text = text
             audit = await storage.get_job(self.ctx["sessions"], self.job_id)
@@ -50,14 +50,14 @@ class ProgressReporter:
 async def finish_progress_message(
     ctx: dict[str, Any], audit: JobAudit | None, view: jobstate.JobView
 ) -> None:
-    """Last edit of the progress message: final state, no buttons."""
+    """Last edit of the progress message: final state, no buttons, in the job's language (the
+    notification job that calls this has no language of its own)."""
     if audit is None:
         return
-    spec = CATALOG.get(audit.job_name)
-    title = spec.title if spec else audit.job_name
-    await _edit(
-        ctx.get("bot"), audit, job_card(title, view.job_id, view.status), with_buttons=False
-    )
+    with use_locale(audit.language or ctx["settings"].default_language):
+        title = jobstate.title_of(audit.job_name)
+        card = job_card(title, view.job_id, jobstate.card_state(view))
+    await _edit(ctx.get("bot"), audit, card, with_buttons=False)
 
 
 async def _edit(bot: Bot | None, audit: JobAudit | None, text: str, *, with_buttons: bool) -> None:

@@ -15,6 +15,7 @@ from core.jobstate import JobFailed
 from core.logs import guard_secrets, safe_reason
 from core.queue import KEEP_RESULT_S, redis_settings, validation_context
 from core.settings import Settings, load_settings
+from core.startup import require_services
 from core.vk.errors import VkError
 from worker import context, jobs
 
@@ -86,9 +87,17 @@ def worker_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-# arq takes a dict as well as a class: `arq worker.settings.WorkerSettings` and `python -m worker`
-# both read this one, built from the environment when the module is imported. arq's CLI sets up
-# its own logging after this import, so the secrets are guarded here, before anything can log.
-_settings = load_settings()
-guard_secrets(_settings.secrets())
-WorkerSettings: dict[str, Any] = worker_options(_settings)
+def __getattr__(name: str) -> dict[str, Any]:
+    """`WorkerSettings`, built when arq's CLI (`arq worker.settings.WorkerSettings`) asks for it.
+
+    Built on demand rather than at import, so that importing this module (console mode, tests)
+    neither reads the environment nor waits for services. Like `python -m worker`, the CLI
+    gives Redis and the database STARTUP_TIMEOUT to answer, then one line and exit code 2.
+    arq's CLI sets up its own logging after this, so the secrets are guarded here first.
+    """
+    if name != "WorkerSettings":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    settings = load_settings()
+    guard_secrets(settings.secrets())
+    asyncio.run(require_services(settings))
+    return worker_options(settings)

@@ -10,10 +10,11 @@ from bot.handlers.jobs import parse_or_explain, submit, usage_reply
 from core import storage
 from core.catalog import CATALOG
 from core.groups import normalize_group
+from core.i18n import N_, _
 from core.queue import JobQueue
 from core.settings import Settings
 
-USAGE = "/analyze <text> or /analyze <group> [days]"
+USAGE = N_("/analyze <text> | /analyze <group> [days]")
 
 
 async def stored_group_ref(queue: JobQueue, words: list[str]) -> str | None:
@@ -36,7 +37,7 @@ def create_router() -> Router:
     ) -> None:
         """Lemmas and parts of speech of a text, or analysis of a parsed community."""
         if not command.args:
-            await message.answer(usage_reply("missing <text> or <group>", USAGE))
+            await message.answer(usage_reply(_("missing <text> or <group>"), USAGE))
             return
         words = command.args.split()
         ref = await stored_group_ref(queue, words)

@@ -22,7 +22,7 @@ def create_router() -> Router:
         """Tell the user what kind of trouble it is; the details go to the log."""
         error = event.exception
         if isinstance(error, (RedisError, ConnectionError, OSError)):
-            text = _("⚠️ The job queue (Redis) is unreachable right now. Try again in a minute.")
+            text = _("⚠️ The job queue is unavailable right now; try again shortly.")
         elif isinstance(error, SQLAlchemyError):
             text = _("⚠️ The database is unreachable right now. Try again in a minute.")
         else:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot.middlewares.recent import RecentEvents
+from core.i18n import _
 
 
 class ThrottlingMiddleware(BaseMiddleware):
-    """At most `burst` messages per user within `window` seconds; one warning, then silence.
+    """At most `burst` messages or button presses per user within `window` seconds; one
+    warning, then silence.
 
     Admins are exempt: they are trusted, and scripts drive the bot as an admin.
     """
@@ -19,7 +22,7 @@ class ThrottlingMiddleware(BaseMiddleware):
     def __init__(self, burst: int = 8, window: float = 10.0) -> None:
         self.burst = burst
         self.window = window
-        self.seen: dict[int, list[float]] = {}
+        self.seen = RecentEvents(window, max_events=burst + 2)
 
     async def __call__(
         self,
@@ -28,14 +31,23 @@ class ThrottlingMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user = data.get("event_from_user")
-        if user is None or not isinstance(event, Message) or data.get("is_admin"):
+        if user is None or data.get("is_admin") or not asks_for_an_answer(event):
             return await handler(event, data)
-        now = time.monotonic()
-        recent = [t for t in self.seen.get(user.id, []) if now - t < self.window]
-        recent.append(now)
-        self.seen[user.id] = recent
-        if len(recent) <= self.burst:
+        count = self.seen.add(user.id)
+        if count <= self.burst:
             return await handler(event, data)
-        if len(recent) == self.burst + 1:
-            await event.answer(f"Too many messages: wait {int(self.window)} s and try again.")
+        if count == self.burst + 1:
+            text = _("Too many messages: wait {seconds} s and try again.", seconds=int(self.window))
+            if isinstance(event, Message):
+                await event.answer(text)
+            elif isinstance(event, CallbackQuery):
+                await event.answer(text, show_alert=True)
         return None
+
+
+def asks_for_an_answer(event: TelegramObject) -> bool:
+    """Button presses, commands and private messages: what the bot answers. People talking to
+    each other in a group are not flooding the bot, however chatty they are."""
+    if isinstance(event, Message):
+        return event.chat.type == "private" or (event.text or "").startswith("/")
+    return isinstance(event, CallbackQuery)

@@ -13,6 +13,7 @@ import requests
 import vk_api
 from vk_api.exceptions import ApiError, ApiHttpError, Captcha
 
+from core.i18n import _
 from core.vk.errors import VkError
 from core.vk.ratelimit import RateLimiter
 
@@ -74,7 +75,7 @@ class VkClient:
         # vk_api serialises calls per instance with a lock; one instance per lane lets slow
         # responses overlap instead of stalling the pace.
         self._lanes: asyncio.Queue[vk_api.VkApi] = asyncio.Queue()
-        for _ in range(parallel):
+        for _lane in range(parallel):
             api = vk_api.VkApi(
                 token=token, api_version=version, session=_RedirectedSession(api_url, timeout)
             )
@@ -161,11 +162,11 @@ class VkClient:
             except Captcha:  # vk_api raises this for error 14 instead of an ApiError
                 error = VkError.from_code(14, method)
             except ApiHttpError as exc:
-                error = VkError(0, f"VK answered HTTP {exc.response.status_code}", retry=True)
+                status = exc.response.status_code
+                error = VkError(0, _("VK answered HTTP {status}", status=status), retry=True)
             except (requests.RequestException, ValueError) as exc:
-                error = VkError(
-                    0, f"network error talking to VK ({type(exc).__name__})", retry=True
-                )
+                reason = _("network error talking to VK ({kind})", kind=type(exc).__name__)
+                error = VkError(0, reason, retry=True)
             finally:
                 self._lanes.put_nowait(api)
             if error.code == 6:

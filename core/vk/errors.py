@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.i18n import N_
+from core.i18n import N_, _
 
 # Codes after which the same request may succeed later.
 RETRYABLE = {1, 6, 9, 10}
@@ -49,7 +49,9 @@ class VkError(Exception):
 
     @classmethod
     def from_code(cls, code: int, method: str) -> VkError:
-        return cls(code, MESSAGES.get(code, f"VK error {code} in {method}"))
+        if code in MESSAGES:
+            return cls(code, _(MESSAGES[code]))
+        return cls(code, _("VK error {code} in {method}", code=code, method=method))
 
     def __str__(self) -> str:
         return self.message

@@ -274,12 +274,38 @@ class WallParser:
         # Modest statements: building a big one holds the event loop long enough to make the
         # requests in flight miss their turn at the shared pace.
         for start in range(0, len(batch), SAVE_CHUNK):
-            await storage.save_comments(self.sessions, batch[start : start + SAVE_CHUNK])
+            chunk = batch[start : start + SAVE_CHUNK]
+            changed = await self._count_changes(chunk)
+            await storage.save_comments(self.sessions, chunk)
+            await storage.forget_terms(self.sessions, self.owner_id, changed)
         await storage.mark_posts_parsed(self.sessions, self.owner_id, complete)
 
     def _mark_done(self, post_id: int) -> None:
         self.done_posts.add(post_id)
         self._unsaved_done.append(post_id)
+
+    async def _count_changes(self, rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
+        """Count comments stored by earlier parses that VK now shows edited or deleted;
+        returns their keys, whose analysis no longer matches their text.
+
+        Rows this job stored itself (a retried job reads a post again) are not changes.
+        """
+        keys = [(row["post_id"], row["comment_id"]) for row in rows]
+        before = await storage.stored_comments(self.sessions, self.owner_id, keys)
+        changed: list[tuple[int, int]] = []
+        for row in rows:
+            key = (row["post_id"], row["comment_id"])
+            old = before.get(key)
+            if old is None or old.deleted or old.first_job_id == self.job_id:
+                continue
+            if row["deleted"]:
+                self.totals.comments_deleted += 1
+            elif row["text"] != old.text:
+                self.totals.comments_updated += 1
+            else:
+                continue
+            changed.append(key)
+        return changed
 
     def _limit_reached(self) -> bool:
         return self.totals.comments_parsed >= self.limit
@@ -314,6 +340,7 @@ class WallParser:
                 {
                     "done": self.totals.posts_scanned + self.totals.posts_unchanged,
                     "total": self.posts_total,
-                    "comments": self.totals.comments_parsed,
+                    # Readable ones, as the closing message counts them.
+                    "comments": self.totals.comments_saved,
                 }
             )

@@ -63,11 +63,18 @@ class PostState:
 
 @dataclass
 class Totals:
-    posts_scanned: int = 0
-    posts_skipped: int = 0
-    comments_parsed: int = 0
-    comments_saved: int = 0
-    posts_unchanged: int = 0
+    """What one parse did. The comment counters that people read add up across parses:
+    the new ones summed, minus the deleted ones summed, is what the community has stored
+    (readable comments), which is also what /keywords counts.
+    """
+
+    posts_scanned: int = 0  # read in full this time
+    posts_skipped: int = 0  # of those, comments closed or private
+    comments_parsed: int = 0  # rows VK gave this time, deleted ones too (the limit counts these)
+    comments_saved: int = 0  # of those, readable (not deleted on VK)
+    posts_unchanged: int = 0  # read in full before and not changed since: not read again
+    comments_updated: int = 0  # stored before, and their text changed on VK
+    comments_deleted: int = 0  # stored before as readable, now deleted on VK
 
 
 def post_row(owner_id: int, post: dict[str, Any]) -> dict[str, Any]:

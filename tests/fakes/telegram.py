@@ -758,13 +758,15 @@ class FakeTelegram:
         first_name: str = "Tester",
         username: str | None = "tester",
         chat_type: str = "private",
-        language_code: str | None = None,
+        language_code: str | None = "en",
         reply_to_message_id: int | None = None,
     ) -> int:
         """Queue a text message from a user and return its ``message_id``.
 
         The chat defaults to the private chat with the user.  Like real Telegram, a text that
         starts with a command (``/start``, ``/export@bot``) carries a ``bot_command`` entity.
+        The user speaks English unless ``language_code`` says otherwise (None: Telegram did
+        not say).
         """
         user = self._user_json(user_id, first_name, username, language_code)
         chat = self._register_chat(user_id if chat_id is None else chat_id, chat_type, user)
@@ -796,6 +798,7 @@ class FakeTelegram:
         first_name: str = "Tester",
         username: str | None = "tester",
         strict: bool = True,
+        language_code: str | None = "en",
     ) -> str:
         """Queue a ``callback_query`` for a button of a bot message; return the query id.
 
@@ -819,7 +822,7 @@ class FakeTelegram:
             {
                 "callback_query": {
                     "id": query_id,
-                    "from": self._user_json(user_id, first_name, username, None),
+                    "from": self._user_json(user_id, first_name, username, language_code),
                     "message": self._message_json(message),
                     "chat_instance": str(abs(hash((self.bot_id, chat)))),
                     "data": data,
@@ -835,6 +838,7 @@ class FakeTelegram:
         chat_id: int | None = None,
         user_id: int = 1001,
         message_id: int | None = None,
+        language_code: str | None = "en",
     ) -> str:
         """Press the first button whose text contains ``label``; return the query id.
 
@@ -850,7 +854,11 @@ class FakeTelegram:
             with contextlib.suppress(LookupError):
                 data = message.button_data(label)
                 return self.press_button(
-                    message_id=message.message_id, data=data, user_id=user_id, chat_id=chat
+                    message_id=message.message_id,
+                    data=data,
+                    user_id=user_id,
+                    chat_id=chat,
+                    language_code=language_code,
                 )
         raise LookupError(f"no button containing {label!r} in chat {chat}\n{self.dump()}")
 

@@ -10,6 +10,7 @@ from arq.jobs import Job
 
 from core import storage
 from core.catalog import CATALOG, BatchArgs, ParseArgs
+from core.i18n import _, ngettext
 from core.jobstate import JobFailed
 from core.queue import ACTIVE, JobQueue
 from core.settings import Settings
@@ -35,7 +36,7 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
     """Read the wall newest first with every comment thread; upsert, so reruns add nothing twice."""
     settings: Settings = ctx["settings"]
     if settings.vk_token is None:
-        raise JobFailed("VK_TOKEN is not set on the worker")
+        raise JobFailed(_("VK_TOKEN is not set on the worker"))
     token = settings.vk_token.get_secret_value()
     client = VkClient(
         token,
@@ -76,24 +77,32 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
             raise JobFailed(error.message) from None
         if ctx["job_try"] < settings.arq_max_tries:
             raise Retry(defer=5 * ctx["job_try"]) from None  # resumes from the checkpoint
-        raise JobFailed(f"{error.message}; gave up after {ctx['job_try']} tries") from None
+        tries = ctx["job_try"]
+        raise JobFailed(
+            ngettext(
+                "{reason}; gave up after {n} try",
+                "{reason}; gave up after {n} tries",
+                tries,
+                reason=error.message,
+            )
+        ) from None
     await storage.mark_group_parsed(ctx["sessions"], group_id)
     await parser.clear_checkpoint()
     await release_group(ctx, group_id)
+    new = await storage.count_new_comments(ctx["sessions"], -group_id, ctx["job_id"])
     analysis_job = None
-    if settings.auto_analyze and totals.comments_saved:
-        queue = JobQueue(ctx["redis"], ctx["sessions"], settings)
-        spec = CATALOG["process_batch_comments"]
-        submitted = await queue.submit(
-            spec, BatchArgs(group=str(group_id)), user_id=None, chat_id=None
-        )
-        analysis_job = submitted.job_id
+    if settings.auto_analyze and (new or totals.comments_updated):
+        analysis_job = await analyse_afterwards(ctx, group_id)
     return {
         "group_id": group_id,
         "group_name": group.get("name", ""),
+        "days": args.days,
         "comments_parsed": totals.comments_parsed,
         "comments_saved": totals.comments_saved,
-        "comments_new": await storage.count_new_comments(ctx["sessions"], -group_id, ctx["job_id"]),
+        "comments_new": new,
+        "comments_updated": totals.comments_updated,
+        "comments_deleted": totals.comments_deleted,
+        "comments_total": await storage.count_comments(ctx["sessions"], -group_id),
         "posts_scanned": totals.posts_scanned,
         "posts_skipped": totals.posts_skipped,
         "posts_unchanged": totals.posts_unchanged,
@@ -102,6 +111,20 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
         "stopped_reason": stopped_reason,
         "analysis_job": analysis_job,
     }
+
+
+async def analyse_afterwards(ctx: dict[str, Any], group_id: int) -> str:
+    """Start the analysis of the new comments as a job of the parse's chat and person, so it
+    shows in that chat's /jobs, its owner may stop it, and its end is told there."""
+    parse = await storage.get_job(ctx["sessions"], ctx["job_id"])
+    queue = JobQueue(ctx["redis"], ctx["sessions"], ctx["settings"])
+    submitted = await queue.submit(
+        CATALOG["process_batch_comments"],
+        BatchArgs(group=str(group_id)),
+        user_id=parse.user_id if parse else None,
+        chat_id=parse.chat_id if parse else None,
+    )
+    return submitted.job_id
 
 
 def _parsing_key(group_id: int) -> str:
@@ -118,7 +141,7 @@ async def claim_group(ctx: dict[str, Any], group_id: int) -> None:
     other = (await redis.get(key) or b"").decode()
     status = await Job(other, redis, _queue_name=ctx["settings"].arq_queue_name).status()
     if other and other != me and status in ACTIVE:
-        raise JobFailed(f"this community is already being parsed by job {other}")
+        raise JobFailed(_("this community is already being parsed by job {job_id}", job_id=other))
     await redis.set(key, me, ex=ttl)
 
 

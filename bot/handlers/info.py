@@ -1,0 +1,73 @@
+"""What is going on: this chat's jobs, the queue, the health of the services."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from core import jobstate, storage
+from core.i18n import _, ngettext
+from core.queue import JobQueue
+from core.ui import args_text
+
+
+def create_router() -> Router:
+    router = Router(name="info")
+
+    @router.message(Command("jobs"))
+    async def jobs(message: Message, queue: JobQueue) -> None:
+        """This chat's recent jobs, newest first, by title and arguments."""
+        rows = await storage.recent_jobs(queue.sessions, message.chat.id)
+        if not rows:
+            await message.answer(_("No jobs in this chat yet. Try /help."))
+            return
+        lines = [_("Recent jobs:")]
+        for row in rows:
+            when = row.enqueued_at.strftime("%Y-%m-%d %H:%M")
+            title = jobstate.title_of(row.job_name)
+            state = jobstate.status_word(row.status)
+            lines.append(
+                _(
+                    "{when} {title} ({args}) {job_id}: {state}",
+                    when=when,
+                    title=title,
+                    args=args_text(row.args),
+                    job_id=row.job_id,
+                    state=state,
+                )
+            )
+        await message.answer("\n".join(lines))
+
+    @router.message(Command("queue"))
+    async def queue_info(message: Message, queue: JobQueue) -> None:
+        """Queued, running and deferred jobs, and live workers."""
+        info = await queue.queue_info()
+        await message.answer(
+            _(
+                "Queue {name}: {queued} queued, {running} running, {deferred} deferred; {workers}.",
+                name=queue.queue_name,
+                queued=info["queued"],
+                running=info["running"],
+                deferred=info["deferred"],
+                workers=ngettext("{n} worker alive", "{n} workers alive", info["workers"]),
+            )
+        )
+
+    @router.message(Command("health"))
+    async def health(message: Message, queue: JobQueue) -> None:
+        """Redis, database and workers: reachable or not."""
+        report = await queue.health()
+
+        def mark(ok: object) -> str:
+            return "✅" if ok else "❌"
+
+        lines = [
+            mark(report["redis"]) + " " + _("Redis reachable"),
+            mark(report["database"]) + " " + _("Database reachable"),
+            mark(report["workers"]) + " " + _("Workers alive: {n}", n=report["workers"]),
+            _("Queue length: {n}", n=report["queue"]),
+        ]
+        await message.answer("\n".join(lines))
+
+    return router

@@ -1,0 +1,180 @@
+"""The job audit trail, written in batches: many job events share one database transaction.
+
+Each audit write used to be a transaction of its own, and at queue speed a commit per job event
+cost more than the job. Here events gather while a write is in flight and the next write takes
+all of them ("group commit"): when idle an event is written at once, under load hundreds share
+a commit.
+
+* `insert` (a job being enqueued) waits until its row is committed: the job must not reach a
+  worker before the row that says whose chat it closes in. A failed write raises to the caller.
+* `update` (started, tries, finished, status) does not wait: it is written with the next batch,
+  retried with backoff while the database is away, and merged with later updates of the job.
+  What a killed process had not written yet, the worker's sweeper reconciles from arq's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, Update, bindparam, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.db import upsert
+from core.models import JobAudit
+
+log = logging.getLogger(__name__)
+
+FIRST_DELAY_S = 0.2
+MAX_DELAY_S = 5.0
+# How long updates nobody waits for may gather before they are written.
+LINGER_S = 0.05
+Row = dict[str, Any]
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@dataclass
+class Batch:
+    """Events gathered while the previous batch was being written."""
+
+    inserts: dict[str, Row] = field(default_factory=dict)
+    updates: dict[str, Row] = field(default_factory=dict)
+    written: asyncio.Future[BaseException | None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+    awaited: bool = False  # someone waits for this batch's commit: write it at once
+
+    def empty(self) -> bool:
+        return not self.inserts and not self.updates
+
+
+class AuditTrail:
+    """One per process and database (`audit_trail(sessions)`); a task writes the batches."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions = sessions
+        self.gathering: Batch | None = None
+        self.writer: asyncio.Task[None] | None = None
+        self.failing_since: float | None = None
+
+    async def insert(self, row: Row) -> None:
+        """Add a new job's row and return once it is committed (raises what the write raised)."""
+        batch = self._batch()
+        batch.inserts[row["job_id"]] = row
+        await self._committed(batch)
+
+    def update(self, job_id: str, **values: Any) -> None:
+        """Set columns of a job's row with the next batch, without waiting; later values win."""
+        self._batch().updates.setdefault(job_id, {}).update(values)
+        self._start_writer()
+
+    async def update_now(self, job_id: str, **values: Any) -> None:
+        """`update`, returning once it is committed; in order with this process's other writes."""
+        batch = self._batch()
+        batch.updates.setdefault(job_id, {}).update(values)
+        await self._committed(batch)
+
+    async def _committed(self, batch: Batch) -> None:
+        batch.awaited = True
+        self._start_writer()
+        error = await asyncio.shield(batch.written)
+        if error is not None:
+            raise error
+
+    async def flush(self) -> None:
+        """Until everything added so far is written (at shutdown, and for tests)."""
+        while self.writer is not None and not self.writer.done():
+            await asyncio.shield(self.writer)
+
+    def _batch(self) -> Batch:
+        if self.gathering is None:
+            self.gathering = Batch()
+        return self.gathering
+
+    def _start_writer(self) -> None:
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.create_task(self._write_batches())
+
+    async def _write_batches(self) -> None:
+        delay = FIRST_DELAY_S
+        while self.gathering is not None and not self.gathering.empty():
+            if not self.gathering.awaited:
+                # Nobody waits for these updates: let more gather so they share a commit.
+                await asyncio.sleep(LINGER_S)
+            batch, self.gathering = self.gathering, None
+            try:
+                await self._write(batch)
+            except Exception as error:
+                batch.written.set_result(error)
+                self._failed(error)
+                self._retry_updates(batch)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_DELAY_S)
+            else:
+                batch.written.set_result(None)
+                self._recovered()
+                delay = FIRST_DELAY_S
+
+    async def _write(self, batch: Batch) -> None:
+        table = JobAudit.__table__
+        async with self.sessions.begin() as session:
+            if batch.inserts:
+                await upsert(session, table, list(batch.inserts.values()), ["job_id"], [])  # type: ignore[arg-type]
+            for statement, rows in _updates_by_columns(batch.updates):
+                await session.execute(statement, rows)  # one executemany per set of columns
+
+    def _retry_updates(self, failed: Batch) -> None:
+        """Put a failed batch's updates back under any newer ones (its inserts were refused)."""
+        retry = self._batch()
+        for job_id, values in failed.updates.items():
+            retry.updates[job_id] = {**values, **retry.updates.get(job_id, {})}
+
+    def _failed(self, error: BaseException) -> None:
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+            log.warning("audit trail: writing failed (%s); retrying", type(error).__name__)
+
+    def _recovered(self) -> None:
+        if self.failing_since is not None:
+            took = time.monotonic() - self.failing_since
+            self.failing_since = None
+            log.warning("audit trail: written again after %.1f s", took)
+
+
+def _updates_by_columns(updates: dict[str, Row]) -> list[tuple[Update, list[Row]]]:
+    """UPDATE statements by primary key, one per set of columns, with their parameter rows."""
+    grouped: dict[tuple[str, ...], list[Row]] = {}
+    for job_id, values in updates.items():
+        row = {"key_job_id": job_id, **{f"new_{name}": value for name, value in values.items()}}
+        grouped.setdefault(tuple(sorted(values)), []).append(row)
+    return [(_update_statement(names), rows) for names, rows in grouped.items()]
+
+
+@functools.cache
+def _update_statement(names: tuple[str, ...]) -> Update:
+    """One statement per set of columns, built once: building and keying it costs more than
+    the write. Core rather than the ORM's bulk update, which refuses a row that is not there
+    (a job enqueued without an audit row, like a closing message, is a harmless no-op)."""
+    table: Table = JobAudit.__table__  # type: ignore[assignment]
+    return (
+        update(table)
+        .where(table.c.job_id == bindparam("key_job_id"))
+        .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in names})
+    )
+
+
+_TRAILS: weakref.WeakKeyDictionary[Sessions, AuditTrail] = weakref.WeakKeyDictionary()
+
+
+def audit_trail(sessions: Sessions) -> AuditTrail:
+    """The process's trail for this database: every writer shares its batches."""
+    trail = _TRAILS.get(sessions)
+    if trail is None:
+        trail = _TRAILS[sessions] = AuditTrail(sessions)
+    return trail

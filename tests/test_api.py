@@ -1,0 +1,158 @@
+"""User stories of the REST API: `python -m api` and `python -m worker` as real processes, a real
+Redis and SQLite, the fake VK and Telegram APIs; every request over real HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from api.routers.comments import CATALOG_SHORTCUTS
+from core.catalog import CATALOG
+from tests.apitools import (
+    ADMIN_TOKEN,
+    LONG_WALLS,
+    OTHER_TOKEN,
+    USER_TOKEN,
+    api_env,
+    api_running,
+    bearer,
+    slow_vk,
+    wait_status,
+)
+from tests.conftest import ADMIN_ID, Process
+from tests.fakes import FakeTelegram
+
+PARSE = "/api/v1/comments/parse/vk/async"
+DEMO = "taiga_demo"
+
+
+async def test_parse_over_http_closes_in_the_chat(
+    app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """A CRM enqueues a parse, asks again (same job), follows it to the end; the admin chat it
+    named gets the closing message once."""
+    env = api_env(app_env, DEFAULT_LANGUAGE="en")
+    async with api_running(env, tmp_path, worker=False) as client:
+        query = {"group_id": DEMO, "limit": 100000, "notify_chat_id": ADMIN_ID}
+        first = await client.post(PARSE, params=query, headers=bearer(USER_TOKEN))
+        assert first.status_code == 202, first.text
+        data = first.json()["data"]
+        job_id = data["job_id"]
+        assert first.json()["success"] is True
+        assert data["function"] == "parse_vk_comments"
+        assert (data["group"], data["limit"]) == (DEMO, 100000)
+        assert data["status_url"] == f"/api/v1/arq/status/{job_id}"
+        assert data["result_url"] == f"/api/v1/arq/result/{job_id}"
+        # No worker yet: the job waits, and the same request returns it instead of a second one.
+        again = await client.post(PARSE, params=query, headers=bearer(ADMIN_TOKEN))
+        assert again.status_code == 200, again.text
+        assert again.json()["data"]["job_id"] == job_id
+        assert again.json()["data"]["already_running"] is True
+        waiting = await client.get(data["status_url"], headers=bearer(USER_TOKEN))
+        assert waiting.json()["status"] == "queued" and waiting.json()["finished_at"] is None
+        early = await client.get(data["result_url"], headers=bearer(USER_TOKEN))
+        assert early.status_code == 409 and early.json()["success"] is False
+
+        worker = Process("worker", env, tmp_path / "worker.log")
+        try:
+            done = await wait_status(client, job_id)
+            assert done["status"] == "complete", done
+            assert done["finished_at"].endswith("Z") and done["enqueued_at"].endswith("Z")
+            assert done["result"]["comments_parsed"] > 0
+            assert done["function"] == "parse_vk_comments" and done["status_text"]
+            result = await client.get(data["result_url"], headers=bearer(USER_TOKEN))
+            assert result.status_code == 200, result.text
+            assert result.json()["result"] == done["result"] and result.json()["summary"]
+
+            closing = await fake_tg.wait_for_message(ADMIN_ID, job_id, timeout=60)
+            assert "finished" in closing.text
+            info = await client.get("/api/v1/arq/queue/info", headers=bearer(USER_TOKEN))
+            assert info.status_code == 200
+            assert info.json()["queue_name"] == env["ARQ_QUEUE_NAME"]
+            assert info.json()["workers_alive"] == 1
+            assert [m for m in fake_tg.messages(ADMIN_ID) if job_id in m.text] == [closing]
+        finally:
+            await worker.stop()
+
+
+async def test_enqueue_any_catalog_job(app_env: dict[str, str], tmp_path: Path) -> None:
+    """The generic door: positional args map onto the job's fields in order, as in the chat;
+    kwargs by name; the analysis shortcuts pick their catalog job."""
+    async with api_running(api_env(app_env), tmp_path) as client:
+        positional = await client.post(
+            "/api/v1/arq/enqueue",
+            json={"function_name": "analyze_text_morphology", "args": ["Щас на рыбалку"]},
+            headers=bearer(USER_TOKEN),
+        )
+        assert positional.status_code == 202, positional.text
+        assert positional.json()["data"]["text"] == "Щас на рыбалку"
+        done = await wait_status(client, positional.json()["data"]["job_id"])
+        assert done["status"] == "complete", done
+        lemmas = [lemma for _form, lemma, _pos in done["result"]["tokens"]]
+        assert lemmas == ["сейчас", "на", "рыбалка"]
+
+        named = await client.post(
+            "/api/v1/arq/enqueue",
+            json={"function_name": "extract_keywords", "kwargs": {"group": DEMO, "n": 5}},
+            headers=bearer(USER_TOKEN),
+        )
+        assert named.status_code == 202, named.text
+        assert named.json()["data"]["n"] == 5
+
+        batch = await client.post(
+            "/api/v1/comments/analyze/async",
+            params={"group_id": DEMO, "analysis_type": "morphology"},
+            headers=bearer(USER_TOKEN),
+        )
+        assert batch.status_code == 202, batch.text
+        assert batch.json()["data"]["function"] == "process_batch_comments"
+        # Nothing of this community is parsed yet: the job fails, saying so.
+        failed = await wait_status(client, batch.json()["data"]["job_id"])
+        assert failed["status"] == "failed" and DEMO in failed["error"], failed
+        keywords = await client.post(
+            "/api/v1/comments/analyze/async",
+            params={"group_id": DEMO, "analysis_type": "keywords"},
+            headers=bearer(USER_TOKEN),
+        )
+        assert keywords.status_code == 202, keywords.text
+        assert keywords.json()["data"]["function"] == "extract_keywords"
+        # Report and cleanup run their catalog jobs, with the job's model as the JSON body;
+        # a version whose catalog lacks one says so with a 404.
+        for path, name in CATALOG_SHORTCUTS.items():
+            answer = await client.post(
+                f"/api/v1/comments/{path}/async", json={}, headers=bearer(ADMIN_TOKEN)
+            )
+            if name not in CATALOG:
+                assert answer.status_code == 404 and name in answer.json()["message"]
+                continue
+            assert answer.status_code == 202, answer.text
+            assert answer.json()["data"]["function"] == name
+            ended = await wait_status(client, answer.json()["data"]["job_id"])
+            assert ended["status"] in ("complete", "failed"), ended
+
+
+async def test_abort_rules(app_env: dict[str, str], tmp_path: Path) -> None:
+    """A user token aborts its own running job, not another's; an admin token aborts any;
+    an ended job cannot be aborted again."""
+    async with slow_vk() as (_vk, slow), api_running(api_env(app_env, **slow), tmp_path) as client:
+        jobs = []
+        for token, wall in zip((USER_TOKEN, OTHER_TOKEN), LONG_WALLS, strict=True):
+            answer = await client.post(PARSE, params={"group_id": wall}, headers=bearer(token))
+            assert answer.status_code == 202, answer.text
+            jobs.append(answer.json()["data"]["job_id"])
+        mine, theirs = jobs
+        running = await wait_status(client, mine, frozenset({"in_progress"}))
+        assert running["status"] == "in_progress", running
+
+        refused = await client.delete(f"/api/v1/arq/abort/{theirs}", headers=bearer(USER_TOKEN))
+        assert refused.status_code == 403, refused.text
+        for job_id, token in ((mine, USER_TOKEN), (theirs, ADMIN_TOKEN)):
+            answer = await client.delete(f"/api/v1/arq/abort/{job_id}", headers=bearer(token))
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["job_id"] == job_id
+        ended = await wait_status(client, mine)
+        assert ended["status"] == "aborted" and ended["finished_at"], ended
+        again = await client.delete(f"/api/v1/arq/abort/{mine}", headers=bearer(USER_TOKEN))
+        assert again.status_code == 409, again.text
+        result = await client.get(f"/api/v1/arq/result/{mine}", headers=bearer(USER_TOKEN))
+        assert result.status_code == 200 and result.json()["status"] == "aborted"
+        assert (await wait_status(client, theirs))["status"] == "aborted"

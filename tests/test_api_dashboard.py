@@ -1,0 +1,111 @@
+"""The dashboard in a real headless browser (Debian's chromium driven by Selenium): log in with
+a token, watch a running job, abort it from the page as an admin."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.apitools import (
+    ADMIN_TOKEN,
+    LONG_WALLS,
+    USER_TOKEN,
+    api_env,
+    api_running,
+    bearer,
+    slow_vk,
+    wait_status,
+)
+
+WAIT_S = 90  # the page polls every 2 s; a busy machine may take much longer to draw
+
+
+def browser() -> WebDriver:
+    """Headless chromium; a missing browser fails the test with what to do (never skips)."""
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver:
+        pytest.fail(
+            "the dashboard test needs Debian's chromium and chromium-driver: run scripts/test.sh "
+            "as root (it installs them with scripts/browser.sh), or apt-get install them"
+        )
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=en-US"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
+def log_in(page: WebDriver, base: str, token: str) -> None:
+    page.get(f"{base}/dashboard")
+    field = WebDriverWait(page, WAIT_S).until(ec.presence_of_element_located((By.ID, "token")))
+    field.send_keys(token)
+    page.find_element(By.ID, "login").click()
+
+
+def wait_text(page: WebDriver, element_id: str, text: str) -> None:
+    WebDriverWait(page, WAIT_S).until(ec.text_to_be_present_in_element((By.ID, element_id), text))
+
+
+def browse(base: str, job_id: str) -> None:
+    """The browser's part of the story (Selenium blocks, so it runs in a thread)."""
+    page = browser()
+    try:
+        log_in(page, base, "wrong-token-123456")
+        wait_text(page, "login-error", "Неизвестный токен")
+
+        log_in(page, base, USER_TOKEN)
+        wait_text(page, f"running-{job_id}", job_id)
+        assert page.title == "Очередь задач"  # DEFAULT_LANGUAGE=ru
+        wait_text(page, "count-workers", "1")
+        assert page.find_element(By.ID, "count-running").text == "1"
+        row = page.find_element(By.ID, f"running-{job_id}")
+        assert not row.find_elements(By.CSS_SELECTOR, "button.abort")  # a user token: no abort
+        page.find_element(By.CSS_SELECTOR, "form[action='/dashboard/logout'] button").click()
+
+        log_in(page, base, ADMIN_TOKEN)
+        button = WebDriverWait(page, WAIT_S).until(
+            ec.element_to_be_clickable((By.CSS_SELECTOR, f"#running-{job_id} button.abort"))
+        )
+        button.click()
+        # Read in one script: the table is redrawn every 2 s, so elements found earlier go stale.
+        WebDriverWait(page, WAIT_S).until(
+            lambda p: (
+                p.execute_script(
+                    "const row = document.getElementById(arguments[0]);"
+                    "return row ? row.dataset.status : null;",
+                    f"job-{job_id}",
+                )
+                == "aborted"
+            )
+        )
+        wait_text(page, "count-running", "0")
+    finally:
+        page.quit()
+
+
+async def test_dashboard_abort_from_the_page(app_env: dict[str, str], tmp_path: Path) -> None:
+    """A running job shows on the page with its progress; an admin aborts it there."""
+    async with slow_vk() as (_vk, slow):
+        env = api_env(app_env, DEFAULT_LANGUAGE="ru", **slow)
+        async with api_running(env, tmp_path) as client:
+            answer = await client.post(
+                "/api/v1/comments/parse/vk/async",
+                params={"group_id": LONG_WALLS[0]},
+                headers=bearer(USER_TOKEN),
+            )
+            assert answer.status_code == 202, answer.text
+            job_id = answer.json()["data"]["job_id"]
+            running = await wait_status(client, job_id, frozenset({"in_progress"}))
+            assert running["status"] == "in_progress", running
+            await asyncio.to_thread(browse, str(client.base_url).rstrip("/"), job_id)
+            ended = await wait_status(client, job_id)
+            assert ended["status"] == "aborted", ended

@@ -1,0 +1,124 @@
+"""Two languages through real processes: a Russian-speaking user gets Russian answers, menu and
+job messages, an English one English, for every command and error; nobody ever reads a job's
+function name."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from core.catalog import CATALOG
+from tests.conftest import ADMIN_ID, ALLOWED_ID, Process, running
+from tests.fakes import FakeTelegram
+
+JOB_ID = re.compile(r"/status ([0-9a-f]{32})")
+# A second admin, so the English side of the story is not slowed by the flood guard.
+ENGLISH_ADMIN = 1003
+
+# (command, what the Russian answer says, what the English one says)
+EXCHANGES = [
+    ("/help", "Я собираю комментарии", "I collect comments"),
+    ("/parse", "не хватает <сообщество>", "missing <group>"),
+    ("/parse taiga_demo много", "лимит: нужно целое число", "limit must be a whole number"),
+    ("/parse taiga_demo 0", "лимит: не меньше 1", "limit must be at least 1"),
+    ("/parse taiga_demo 99999999999", "лимит: не больше 100000", "limit must be at most 100000"),
+    ("/parse taiga_demo 10 0", "дни: не меньше 1", "days must be at least 1"),
+    (
+        "/parse taiga_demo 10 99999999999999999999999",
+        "дни: не больше 3650",
+        "days must be at most 3650",
+    ),
+    ("/parse taiga_demo 10 7 x", "слишком много аргументов", "too many arguments"),
+    ("/parse ???", "не сообщество VK", "is not a VK community"),
+    ("/keywords fishing_club 500", "сколько: не больше 100", "n must be at most 100"),
+    ("/analyze", "не хватает <текст> или <сообщество>", "missing <text> or <group>"),
+    ("/status", "не хватает <номер_задачи>", "missing <job_id>"),
+    ("/result a b", "нужен один номер задачи", "expected one job id"),
+    ("/abort 0123456789abcdef0123456789abcdef", "не найдена", "not found"),
+    ("/jobs", "В этом чате ещё не было задач", "No jobs in this chat yet"),
+    ("/queue", "Очередь", "Queue"),
+    ("/health", "Redis доступен", "Redis reachable"),
+    ("/language", "Я отвечаю вам на языке «русский»", "My answers to you are in English"),
+    ("/language de", "неизвестный язык de", "unknown language de"),
+    ("/frobnicate", "Неизвестная команда /frobnicate", "Unknown command /frobnicate"),
+    ("hello", "Я понимаю только команды", "I only understand commands"),
+]
+
+
+async def ask(tg: FakeTelegram, user: int, language: str | None, text: str, expect: str) -> str:
+    sent = tg.send_text(text, user_id=user, language_code=language)
+    reply = await tg.wait_for_message(user, expect, after=sent, timeout=30)
+    return reply.text or ""
+
+
+def no_function_names(tg: FakeTelegram, *chats: int) -> None:
+    """Nothing a person reads (messages, their edits, button alerts) names a job function."""
+    texts = [m.text or "" for chat in chats for m in tg.messages(chat)]
+    texts += [str(answer.get("text", "")) for answer in tg.callback_answers.values()]
+    for name in CATALOG:
+        leaks = [t for t in texts if name in t]
+        assert not leaks, f"{name} shown to a person: {leaks[0]!r}"
+
+
+async def test_each_user_gets_their_language(
+    app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """Every command and error answers in Russian to a Russian speaker and in English to an
+    English one, and a job's card and closing message follow the person who started it."""
+    env = {**app_env, "ADMIN_IDS": f"{ADMIN_ID},{ENGLISH_ADMIN}"}
+    async with running(env, tmp_path):
+        await two_languages_story(fake_tg)
+
+
+async def two_languages_story(fake_tg: FakeTelegram) -> None:
+    await fake_tg.wait_for(lambda tg: ('{"type": "default"}', "ru") in tg.commands, 180)
+    menus = {
+        language: fake_tg.commands[('{"type": "default"}', language)] for language in ("", "ru")
+    }
+    assert {"command": "parse", "description": "Сбор комментариев"} in menus["ru"]
+    assert {"command": "parse", "description": "Comment collection"} in menus[""]
+    for text, russian, english in EXCHANGES:
+        await ask(fake_tg, ADMIN_ID, "ru", text, russian)
+        await ask(fake_tg, ENGLISH_ADMIN, "en", text, english)
+    assert "Как пользоваться: /parse <сообщество> [лимит] [дни]" in await ask(
+        fake_tg, ADMIN_ID, "ru", "/parse", "Как пользоваться"
+    )
+
+    # A job: card, closing message with the reason it found nothing, /status, /result, /jobs.
+    for user, language, done in [
+        (ADMIN_ID, "ru", "Сбор комментариев — готово"),
+        (ENGLISH_ADMIN, "en", "Comment collection finished"),
+    ]:
+        sent = fake_tg.send_text("/parse taiga_demo 10 7", user_id=user, language_code=language)
+        card = await fake_tg.wait_for_message(user, "/status", after=sent, timeout=30)
+        match = JOB_ID.search(card.text or "")
+        assert match, card.text
+        job_id = match.group(1)
+        final = await fake_tg.wait_for_message(
+            user, f"({job_id})", after=card.message_id, timeout=60
+        )
+        assert done in (final.text or ""), final.text
+        await ask(fake_tg, user, language, f"/status {job_id}", job_id)
+        await ask(fake_tg, user, language, f"/result {job_id}", job_id)
+        await ask(fake_tg, user, language, "/jobs", job_id)
+    russian = "\n".join(m.text or "" for m in fake_tg.messages(ADMIN_ID))
+    english = "\n".join(m.text or "" for m in fake_tg.messages(ENGLISH_ADMIN))
+    assert "Ничего нового: на стене нет постов за последние 7 дней." in russian
+    assert "Nothing new: the wall has no posts from the last 7 days." in english
+    assert "Сбор комментариев\nЗадача " in russian and "Comment collection\nJob " in english
+    assert "Последние задачи:" in russian and "Recent jobs:" in english
+    no_function_names(fake_tg, ADMIN_ID, ENGLISH_ADMIN)
+
+
+async def test_language_command_overrides_telegram(
+    services: list[Process], fake_tg: FakeTelegram
+) -> None:
+    """/language stores a choice that wins over Telegram's language, for answers and jobs."""
+    await ask(fake_tg, ALLOWED_ID, "ru", "/language en", "my answers to you are now in English")
+    await ask(fake_tg, ALLOWED_ID, "ru", "/help", "I collect comments")
+    await ask(fake_tg, ALLOWED_ID, "ru", "/parse taiga_demo 10 7", "Comment collection\nJob ")
+    await fake_tg.wait_for_message(ALLOWED_ID, "Comment collection finished", timeout=60)
+    await ask(fake_tg, ALLOWED_ID, "en", "/language ru", "теперь я отвечаю вам на языке «русский»")
+    await ask(fake_tg, ALLOWED_ID, "en", "/status", "Как пользоваться")
+    # Someone who never chose and whose Telegram says nothing gets DEFAULT_LANGUAGE (ru).
+    await ask(fake_tg, ADMIN_ID, None, "/help", "Я собираю комментарии")

@@ -1,0 +1,96 @@
+"""Texts people read, without processes: validation in the project's own words in both
+languages, message lengths as Telegram counts them, bounded flood-guard memory."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from bot.middlewares.recent import RecentEvents
+from core.catalog import CATALOG, COMMANDS
+from core.i18n import use_locale
+from core.jobstate import MESSAGE_LIMIT, fit_message, format_progress, split_message, utf16_length
+from core.queue import explain, validate_args
+from core.settings import Settings
+
+# Bad arguments for every command, one per kind of mistake the models can report.
+BAD = [
+    ("parse", {}),
+    ("parse", {"group": "taiga_demo", "limit": "x"}),
+    ("parse", {"group": "taiga_demo", "limit": "1.5"}),
+    ("parse", {"group": "taiga_demo", "limit": "0"}),
+    ("parse", {"group": "taiga_demo", "limit": "100001"}),
+    ("parse", {"group": "taiga_demo", "days": "9" * 5000}),
+    ("parse", {"group": "taiga_demo", "days": "3651"}),
+    ("parse", {"group": "???"}),
+    ("parse", {"group": "0"}),
+    ("parse", {"group": ""}),
+    ("parse", {"group": "taiga_demo", "colour": "red"}),
+    ("keywords", {"group": "taiga_demo", "n": "-1"}),
+    ("keywords", {"group": "taiga_demo", "n": "101"}),
+]
+PYDANTIC_WORDS = ("input should", "unable to parse", "value error", "field required", "extra input")
+
+
+@pytest.mark.parametrize(("command", "data"), BAD)
+def test_validation_speaks_our_words_in_both_languages(
+    command: str, data: dict[str, object]
+) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    answers = {}
+    for language in ("en", "ru"):
+        with use_locale(language), pytest.raises(ValidationError) as error:
+            validate_args(COMMANDS[command], data, settings)
+        with use_locale(language):
+            answers[language] = explain(error.value)
+    assert answers["en"] != answers["ru"], answers
+    for text in answers.values():
+        assert not any(word in text.lower() for word in PYDANTIC_WORDS), text
+        assert "9999" not in text  # values are not echoed back
+    assert any("а" <= ch <= "я" for ch in answers["ru"].lower()), answers["ru"]
+
+
+def test_text_argument_limits() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    spec = CATALOG["analyze_text_morphology"]
+    for data, english in [({"text": ""}, "text must not be empty"), ({"text": "я" * 4001}, "4000")]:
+        with pytest.raises(ValidationError) as error:
+            validate_args(spec, data, settings)
+        with use_locale("en"):
+            assert english in explain(error.value)
+
+
+def test_lengths_are_utf16_units() -> None:
+    """An emoji outside the BMP is two units: 3,000 of them do not fit in one message."""
+    text = "😀" * 3000
+    assert len(text) == 3000 and utf16_length(text) == 6000
+    pieces = split_message(text)
+    assert "".join(pieces) == text
+    assert all(utf16_length(p) <= MESSAGE_LIMIT for p in pieces) and len(pieces) == 2
+    with use_locale("en"):
+        cut = fit_message("\n".join(["😀" * 100] * 30), "/result x")
+    assert utf16_length(cut) <= MESSAGE_LIMIT and cut.endswith("/result x)")
+
+
+def test_flood_memory_is_bounded() -> None:
+    """A flood of new senders or of one sender's messages cannot grow the memory."""
+    seen = RecentEvents(window=3600, max_events=3, max_keys=100)
+    for key in range(10_000):
+        seen.add(key)
+    assert len(seen) == 100
+    counts = [seen.add(5) for _ in range(1000)]
+    assert counts[:3] == [1, 2, 3] and set(counts[3:]) == {3}
+    assert len(seen) <= 100
+
+
+def test_progress_names_its_unit_in_the_right_plural() -> None:
+    progress = {"done": "14", "total": "21", "unit": "posts", "comments": "2"}
+    with use_locale("ru"):
+        assert format_progress(progress) == "выполняется: 14 из 21 поста (66%), пока 2 комментария"
+        assert format_progress({**progress, "total": "25", "comments": "5"}).startswith(
+            "выполняется: 14 из 25 постов (56%), пока 5 комментариев"
+        )
+    with use_locale("en"):
+        assert format_progress({**progress, "unit": "parts", "total": "1", "done": "1"}) == (
+            "in progress: 1 of 1 part (100%), 2 comments so far"
+        )
