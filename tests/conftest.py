@@ -152,6 +152,12 @@ def app_env(
     return env
 
 
+# The line each long-running process logs once it serves: the worker's own, aiogram's.
+READY_MARKERS = {"worker": " ready", "bot": "Start polling"}
+# A generous bound for a process to start on a busy machine (imports alone take seconds there).
+START_BOUND_S = 180.0
+
+
 def start_services(env: dict[str, str], tmp_path: Path, workers: int = 1) -> list[Process]:
     processes = [Process("worker", env, tmp_path / f"worker{i}.log") for i in range(workers)]
     return [*processes, Process("bot", env, tmp_path / "bot.log")]
@@ -163,6 +169,7 @@ class Process:
     def __init__(
         self, module: str, env: dict[str, str], log: Path, args: tuple[str, ...] = ()
     ) -> None:
+        self.module = module
         self.log = log
         self.handle = log.open("wb")
         self.popen = subprocess.Popen(
@@ -172,6 +179,19 @@ class Process:
             stdout=self.handle,
             stderr=subprocess.STDOUT,
         )
+
+    async def wait_until_up(self, bound: float = START_BOUND_S) -> None:
+        """Wait for the process's own "I am up" log line; fail at once if it exits instead."""
+        marker = READY_MARKERS[self.module]
+        deadline = asyncio.get_running_loop().time() + bound
+        while marker not in self.output():
+            if self.popen.poll() is not None:
+                raise AssertionError(f"{self.module} exited: {self.output()[-3000:]}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(
+                    f"{self.module} not up after {bound} s: {self.output()[-3000:]}"
+                )
+            await asyncio.sleep(0.1)
 
     def output(self) -> str:
         if not self.handle.closed:
@@ -194,9 +214,12 @@ class Process:
 async def running(
     env: dict[str, str], tmp_path: Path, workers: int = 1
 ) -> AsyncIterator[list[Process]]:
-    """`python -m worker` (x `workers`) and `python -m bot` as real processes."""
+    """`python -m worker` (x `workers`) and `python -m bot` as real processes, yielded once each
+    has said it is up, so the bounds of a test's own waits never include a slow start."""
     processes = start_services(env, tmp_path, workers)
     try:
+        for process in processes:
+            await process.wait_until_up()
         yield processes
     finally:
         for process in processes:
