@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from bot.app import announce_commands, build_dispatcher
 from core.db import make_engine, make_sessionmaker, migrate
@@ -44,13 +45,23 @@ def main() -> int:
         "--console", action="store_true", help="read messages from stdin, print replies"
     )
     parser.add_argument(
-        "--demo", action="store_true", help="console with the bundled sample VK wall"
+        "--demo",
+        action="store_true",
+        help="console with the bundled sample VK wall, a private Redis and a new data directory",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="console: database and log go to DIR (the demo's default: a new temporary one)",
     )
     options = parser.parse_args()
     if options.console or options.demo:
-        from bot.console import run_console  # starts private services: only when asked
+        from bot.console import ConsoleOptions, console_main  # starts private services
 
-        return asyncio.run(run_console(demo=options.demo))
+        return console_main(ConsoleOptions(options.demo, options.data_dir))
+    if options.data_dir is not None:
+        parser.error("--data-dir is for --console and --demo; set DATA_DIR for the bot")
     settings = load_settings()
     setup_logging(settings.log_level, settings.secrets())
     asyncio.run(run_polling(settings))

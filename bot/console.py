@@ -1,211 +1,273 @@
 """Console mode: the same dispatcher and handlers, with stdin as the chat and stdout as the bot.
 
-Each input line is a message from a local admin. A worker runs in this process, and a private
-Redis is started when REDIS_URL is not set. With --demo, or with no VK_TOKEN, a bundled sample
-wall is served by the fake VK API on 127.0.0.1, so parsing goes through the real VK client code.
+Each input line is a message from a local admin, and the next line waits until everything the
+previous one started has ended, so a piped `/parse` then `/keywords` answers both, in order. A
+worker runs in this process, and a private Redis is started when REDIS_URL is not set. With
+--demo, or with no VK_TOKEN, a bundled sample wall is served by the fake VK API on 127.0.0.1, so
+parsing goes through the real VK client code. The demo keeps nothing from earlier runs: its data
+directory is a new temporary one unless --data-dir names one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
+import gc
 import itertools
 import os
+import signal
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiogram import Bot
-from aiogram.client.session.base import BaseSession
-from aiogram.methods import (
-    EditMessageReplyMarkup,
-    EditMessageText,
-    SendDocument,
-    SendMessage,
-    SendPhoto,
-    TelegramMethod,
-)
-from aiogram.methods.base import TelegramType
-from aiogram.types import BufferedInputFile, Chat, FSInputFile, Message, Update, User
-from arq.jobs import Job, JobStatus
+from aiogram import Bot, Dispatcher
 from arq.utils import import_string
 from arq.worker import Worker
 
 from bot.__main__ import open_queue
 from bot.app import build_dispatcher
-from core import storage
-from core.logs import guard_secrets, setup_logging
+from bot.console_logs import setup_console_logging
+from bot.console_session import (
+    CONSOLE_USER_ID,
+    ConsoleSession,
+    console_language_code,
+    typed_update,
+)
+from core.i18n import SOURCE_LANGUAGE, _, language_of, use_locale
+from core.logs import guard_secrets
+from core.queue import JobQueue
 from core.redis_server import RedisServer
 from core.settings import Settings, load_settings
 
-CONSOLE_USER_ID = 1
 CONSOLE_TOKEN = "1:console"
 DEMO_VK_TOKEN = "demo-token"
-FINISH_TIMEOUT = 120.0
+DEMO_COMMUNITY = "taiga_demo"
 STARTUP_TIMEOUT = 30.0
+IDLE_POLL_S = 0.1
+SCHEDULED_AFTER_S = 300.0
+STDIN_FD = 0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class ConsoleSession(BaseSession):
-    """A Bot API session that prints what the bot sends instead of calling Telegram."""
+@dataclass(frozen=True)
+class ConsoleOptions:
+    demo: bool
+    data_dir: Path | None
 
-    def __init__(self, out_dir: Path) -> None:
-        super().__init__()
-        self.out_dir = out_dir
-        self.ids = itertools.count(1)
-        self.chat = Chat(id=CONSOLE_USER_ID, type="private")
-        self.me = User(id=1_000_000, is_bot=True, first_name="VK comments", username="console")
 
-    async def close(self) -> None:
-        return None
+def console_main(options: ConsoleOptions) -> int:
+    """Run the console; the exit code is 0 at the end of input, 128 + signal number if stopped."""
+    base = load_settings()  # a bad setting stops here, with one line and exit code 2
+    guard_secrets(base.secrets())  # before the private services can fail
+    try:
+        code = asyncio.run(run_console(options, base))
+    except KeyboardInterrupt:  # Ctrl-C before the console took the signal over
+        code = 130
+    # The interpreter's last full garbage collection walks every object left (seconds on a busy
+    # machine) although nothing left needs it: skipped, so that Ctrl-C ends within 2 s.
+    gc.freeze()
+    return code
 
-    async def stream_content(
-        self,
-        url: str,
-        headers: dict[str, Any] | None = None,
-        timeout: int = 30,  # noqa: ASYNC109 - signature fixed by BaseSession
-        chunk_size: int = 65536,
-        raise_for_status: bool = True,
-    ) -> AsyncGenerator[bytes, None]:
-        yield b""
 
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 - signature fixed by BaseSession
-    ) -> TelegramType:
-        result: Any = True
-        if isinstance(method, SendMessage):
-            print(method.text, flush=True)
-            result = self._message(text=method.text)
-        elif isinstance(method, EditMessageText):
-            print(f"(edited) {method.text}", flush=True)
-            result = self._message(text=method.text, message_id=method.message_id)
-        elif isinstance(method, EditMessageReplyMarkup):
-            result = self._message(message_id=method.message_id)
-        elif isinstance(method, (SendDocument, SendPhoto)):
-            media = method.document if isinstance(method, SendDocument) else method.photo
-            path = self._save(media)
-            print(f"[file] {path}", flush=True)
-            result = self._message(text=method.caption)
-        elif method.__api_method__ == "getMe":
-            result = self.me
-        return result  # type: ignore[no-any-return]
+async def run_console(options: ConsoleOptions, base: Settings) -> int:
+    """Run until the end of input (exit 0) or Ctrl-C / SIGTERM (exit 128 + signal number).
 
-    def _message(self, text: str | None = None, message_id: int | None = None) -> Message:
-        return Message(
-            message_id=message_id or next(self.ids),
-            date=datetime.now(UTC),
-            chat=self.chat,
-            from_user=self.me,
-            text=text,
+    A signal cancels the conversation; the clean-up (worker, database, Redis, fake VK) still
+    runs, and a second signal interrupts even that.
+    """
+    loop = asyncio.get_running_loop()
+    with use_locale(language_of(console_language_code(), SOURCE_LANGUAGE)):
+        conversation = asyncio.create_task(console_conversation(options, base))
+        received: list[int] = []
+
+        def stop(signum: int) -> None:
+            received.append(signum)
+            for number in STOP_SIGNALS:
+                loop.remove_signal_handler(number)
+            conversation.cancel()
+
+        for number in STOP_SIGNALS:
+            loop.add_signal_handler(number, stop, number)
+        try:
+            await conversation
+        except asyncio.CancelledError:
+            if not received:
+                raise
+        finally:
+            for number in STOP_SIGNALS:
+                loop.remove_signal_handler(number)
+        if received:
+            print(_("Stopped."), file=sys.stderr, flush=True)
+            return 128 + received[0]
+        return 0
+
+
+async def console_conversation(options: ConsoleOptions, base: Settings) -> None:
+    """Start the services, the in-process worker and the dispatcher, then read stdin to its end."""
+    data_dir = options.data_dir or (
+        Path(tempfile.mkdtemp(prefix="vkc-demo-")) if options.demo else base.data_dir
+    )
+    async with private_services(options.demo, base) as overrides:
+        settings = load_settings(
+            **overrides,
+            data_dir=data_dir,
+            admin_ids=base.admin_ids | {CONSOLE_USER_ID},
+            progress_interval=0.0,
         )
-
-    def _save(self, media: Any) -> Path:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        if isinstance(media, BufferedInputFile):
-            path = self.out_dir / (media.filename or "file.bin")
-            path.write_bytes(media.data)
-            return path
-        if isinstance(media, FSInputFile):
-            return Path(media.path)
-        return self.out_dir / str(media)
+        log_file = data_dir / "console.log"
+        setup_console_logging(log_file, settings.log_level, settings.secrets())
+        greet(options.demo, "vk_token" in overrides, data_dir, log_file)
+        bot = Bot(CONSOLE_TOKEN, session=ConsoleSession(data_dir / "console"))
+        async with open_queue(settings) as queue, in_process_worker(settings, queue, bot) as worker:
+            await converse(build_dispatcher(settings, queue), bot, worker, queue)
 
 
 @contextlib.asynccontextmanager
-async def private_services(demo: bool) -> AsyncIterator[None]:
-    """Start what the console needs that is not configured: Redis and the sample VK wall."""
-    redis = None
-    fake_vk = None
-    if not os.environ.get("REDIS_URL"):
-        redis = RedisServer().start()
-        os.environ["REDIS_URL"] = redis.url
-    if demo or not os.environ.get("VK_TOKEN"):
-        from fakevk.api import FakeVK, load_demo_groups
+async def private_services(demo: bool, base: Settings) -> AsyncIterator[dict[str, Any]]:
+    """Start what the console needs and is not configured with: Redis and the sample VK wall.
 
-        fake_vk = FakeVK(load_demo_groups(), rps=float(os.environ.get("VK_RPS", "3")))
-        os.environ["VK_API_URL"] = await fake_vk.start()
-        os.environ["VK_TOKEN"] = DEMO_VK_TOKEN
-        print("Demo mode: the sample wall is the VK community taiga_demo. Try /parse taiga_demo")
-    try:
-        yield
-    finally:
-        if fake_vk is not None:
-            await fake_vk.stop()
-        if redis is not None:
-            redis.stop()
+    Yields the settings that point at them. The demo always uses its own, so it never touches
+    a configured Redis, database or VK token.
+    """
+    overrides: dict[str, Any] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        if demo:
+            overrides["database_url"] = None
+        if demo or not base.redis_url:
+            redis = RedisServer().start()
+            stack.callback(redis.stop)
+            overrides["redis_url"] = redis.url
+        if demo or base.vk_token is None:
+            from fakevk.api import FakeVK, load_demo_groups  # imported only when served
+
+            fake_vk = FakeVK(load_demo_groups(), rps=base.vk_rps)
+            overrides["vk_api_url"] = await fake_vk.start()
+            stack.push_async_callback(fake_vk.stop)
+            overrides["vk_token"] = DEMO_VK_TOKEN
+        yield overrides
 
 
-async def run_console(demo: bool) -> int:
-    guard_secrets(load_settings().secrets())  # before the private services can fail
-    async with private_services(demo):
-        base = load_settings()
-        settings = base.model_copy(
-            update={"admin_ids": base.admin_ids | {CONSOLE_USER_ID}, "progress_interval": 0.0}
+def greet(demo: bool, sample_wall: bool, data_dir: Path, log_file: Path) -> None:
+    """Say, on stderr (stdout carries only the bot's replies), what this run works on."""
+    lines = []
+    if sample_wall:
+        lines.append(
+            _(
+                "The VK community {name} is a sample wall served offline. "
+                "Try /parse {name}, then /keywords {name}.",
+                name=DEMO_COMMUNITY,
+            )
         )
-        setup_logging("WARNING", settings.secrets())
-        bot = Bot(CONSOLE_TOKEN, session=ConsoleSession(settings.data_dir / "console"))
-        async with open_queue(settings) as queue:
-            # Loaded by name, as arq's CLI does, so that `bot` does not import `worker`.
-            options = import_string("worker.settings.worker_options")(settings)
-            options["ctx"] = {"settings": settings, "bot": bot}
-            worker = Worker(**options, redis_pool=queue.redis, handle_signals=False)
-            worker_task = asyncio.create_task(worker.async_run())
-            await wait_until_started(worker)
-            dp = build_dispatcher(settings, queue)
-            started = storage.utcnow()
-            await feed_stdin(dp, bot)
-            await wait_for_jobs(queue.redis, settings, queue.sessions, started)
-            worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker_task
+    if demo:
+        lines.append(_("This run's data is in {path} (log: {log}).", path=data_dir, log=log_file))
+    else:
+        lines.append(_("Log: {log}", log=log_file))
+    if os.isatty(STDIN_FD):
+        lines.append(_("Type a command (/help lists them). Ctrl-D ends, Ctrl-C stops."))
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+@contextlib.asynccontextmanager
+async def in_process_worker(settings: Settings, queue: JobQueue, bot: Bot) -> AsyncIterator[Worker]:
+    """An arq worker in this process, sending through the console's bot; cancelled on exit."""
+    # Loaded by name, as arq's CLI does, so that `bot` does not import `worker`.
+    options = import_string("worker.settings.worker_options")(settings)
+    options["ctx"] = {"settings": settings, "bot": bot}
+    worker = Worker(**options, redis_pool=queue.redis, handle_signals=False)
+    running = asyncio.create_task(worker.async_run())
+    try:
+        await wait_until_started(worker, running)
+        yield worker
+    finally:
+        # Jobs cut short are logged as "will be run again"; a job cancelled while closing
+        # ends its task with CancelledError, which must not stop the rest of the clean-up.
+        with contextlib.suppress(asyncio.CancelledError):
             await worker.close()
-    return 0
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
 
 
-async def wait_until_started(worker: Worker) -> None:
-    """Let the in-process worker finish its start-up (bounded), so the first command sees it."""
+async def wait_until_started(worker: Worker, running: asyncio.Task[None]) -> None:
+    """Let the worker finish its start-up (bounded), so the first command sees it."""
     async with asyncio.timeout(STARTUP_TIMEOUT):
-        while "heartbeat" not in worker.ctx:  # noqa: ASYNC110 - arq offers no start-up event
+        while "heartbeat" not in worker.ctx:
+            if running.done():
+                running.result()  # its start-up failed: raise why
+                raise RuntimeError("the in-process worker stopped during start-up")
             await asyncio.sleep(0.05)
 
 
-async def feed_stdin(dp: Any, bot: Bot) -> None:
-    user = User(id=CONSOLE_USER_ID, is_bot=False, first_name="Console")
-    chat = Chat(id=CONSOLE_USER_ID, type="private")
+async def converse(dp: Dispatcher, bot: Bot, worker: Worker, queue: JobQueue) -> None:
+    """Feed each typed line to the dispatcher; the next waits until this one's jobs have ended."""
+    lines = stdin_lines()
+    prompt = os.isatty(STDIN_FD)
     for number in itertools.count(1):
-        line = await asyncio.to_thread(sys.stdin.readline)
-        if not line:
+        if prompt:
+            print("> ", end="", flush=True)
+        line = await lines.get()
+        if line is None:
             return
         text = line.strip()
-        if not text:
-            continue
-        message = Message(
-            message_id=number, date=datetime.now(UTC), chat=chat, from_user=user, text=text
-        )
-        await dp.feed_update(bot, Update(update_id=number, message=message))
+        if text:
+            await dp.feed_update(bot, typed_update(number, text))
+            await wait_until_idle(worker, queue)
 
 
-async def wait_for_jobs(redis: Any, settings: Settings, sessions: Any, started: datetime) -> None:
-    """Wait (bounded) until every job of this run has ended and its message is printed."""
-    deadline = time.monotonic() + FINISH_TIMEOUT
-    jobs = await storage.recent_jobs(sessions, CONSOLE_USER_ID, limit=1000, since=started)
-    pending = {row.job_id for row in jobs}
-    while pending and time.monotonic() < deadline:
-        for job_id in list(pending):
-            done = await _ended(redis, settings, job_id)
-            notified = await _ended(redis, settings, f"notify:{job_id}")
-            if done and notified:
-                pending.discard(job_id)
-        if pending:
-            await asyncio.sleep(0.2)
+def stdin_lines() -> asyncio.Queue[str | None]:
+    """Lines of stdin as they come, then None at its end.
+
+    A daemon thread reads them with `os.read`: a thread of asyncio's executor blocked in a read
+    would hold up the exit after Ctrl-C (`asyncio.run` waits for those threads), and one blocked
+    in `sys.stdin` holds its buffer's lock, which the interpreter's exit waits for.
+    """
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the console has ended
+            for line in read_lines(STDIN_FD):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    return lines
+
+
+def read_lines(fd: int) -> Iterator[str]:
+    """The UTF-8 lines of a file descriptor as they arrive; an unreadable one (closed) is empty."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = ""
+    with contextlib.suppress(OSError):
+        while chunk := os.read(fd, 65536):
+            pending += decoder.decode(chunk)
+            *complete, pending = pending.split("\n")
+            yield from complete
+    pending += decoder.decode(b"", final=True)
     if pending:
-        print(f"Gave up waiting for {len(pending)} job(s) after {int(FINISH_TIMEOUT)} s.")
+        yield pending
 
 
-async def _ended(redis: Any, settings: Settings, job_id: str) -> bool:
-    status = await Job(job_id, redis, _queue_name=settings.arq_queue_name).status()
-    return status is JobStatus.complete
+async def wait_until_idle(worker: Worker, queue: JobQueue) -> None:
+    """Wait until no job is due or running here: everything a command started has ended.
+
+    A job enqueues its follow-ups (the analysis after a parse, its closing message) before its
+    own run ends, and arq keeps a job in the queue until it has finished, so no due job and no
+    job task left in this worker mean nothing is pending. A retry deferred by seconds counts; a
+    job scheduled further ahead than SCHEDULED_AFTER_S is not the command's. Jobs have
+    timeouts, so this ends; Ctrl-C ends it sooner.
+    """
+    while await due_jobs(queue) or any(  # noqa: ASYNC110 - Redis offers no event for it
+        not task.done() for task in worker.tasks.values()
+    ):
+        await asyncio.sleep(IDLE_POLL_S)
+
+
+async def due_jobs(queue: JobQueue) -> int:
+    horizon_ms = (time.time() + SCHEDULED_AFTER_S) * 1000
+    return int(await queue.redis.zcount(queue.queue_name, "-inf", horizon_ms))

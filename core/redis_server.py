@@ -56,8 +56,10 @@ class RedisServer:
             "--appendonly", "no",
             "--dir", self.workdir.name,
         ]  # fmt: skip
+        # A session of its own: Ctrl-C in a terminal signals the whole foreground group, and
+        # Redis must outlive the console's clean-up, which stops it last.
         self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

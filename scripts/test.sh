@@ -3,6 +3,6 @@
 # too when one answers at TEST_POSTGRES_URL (default: postgres on 127.0.0.1:5432, database test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+scripts/bootstrap.sh --dev
 scripts/browser.sh
 exec .venv/bin/python -m pytest -q "$@"

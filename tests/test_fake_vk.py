@@ -460,25 +460,36 @@ def test_synthetic_wall_is_deterministic() -> None:
 
 
 async def test_big_synthetic_wall_pages_fast(session: aiohttp.ClientSession) -> None:
-    """Per-request work is O(page): deep pages of a large wall answer quickly."""
-    group = build_synthetic_wall(9, "big", 400, 120, texts=TEXTS)
-    async with FakeVK([group], rps=1000) as vk:
-        assert vk.url is not None
-        api = caller(session, vk.url)
-        started = time.monotonic()
-        last = (await api("wall.get", owner_id=-9, offset=399, count=100))["response"]
-        assert [p["id"] for p in last["items"]] == [group.posts[1].id]
-        post = group.posts[-1]
-        hot = post.comments[0]
-        assert len(hot.replies) > 10
-        calls = [
-            ("wall.getComments", {"owner_id": -9, "post_id": post.id, "count": 100}),
-            ("wall.getComments", {"owner_id": -9, "post_id": post.id, "comment_id": hot.id}),
-        ] * 12
-        result = await api("execute", code=execute_code(calls))
-        assert len(result["response"]) == 24
-        assert time.monotonic() - started < 1.0
-        assert len(vk.all_comment_keys()) == 400 * 120
+    """Per-request work is O(page): deep pages of a 100x larger wall cost about the same.
+
+    Compared with a small wall in the same run (best of 3 each), not against a clock, so a busy
+    machine slows both sides alike.
+    """
+
+    async def deep_reads(posts: int) -> float:
+        group = build_synthetic_wall(9, "big", posts, 120, texts=TEXTS)
+        async with FakeVK([group], rps=1000) as vk:
+            assert vk.url is not None
+            api = caller(session, vk.url)
+            post, best = group.posts[-1], float("inf")
+            hot = post.comments[0]
+            assert len(hot.replies) > 10
+            calls = [
+                ("wall.getComments", {"owner_id": -9, "post_id": post.id, "count": 100}),
+                ("wall.getComments", {"owner_id": -9, "post_id": post.id, "comment_id": hot.id}),
+            ] * 12
+            for _ in range(3):
+                started = time.perf_counter()
+                last = await api("wall.get", owner_id=-9, offset=posts - 1, count=100)
+                assert [p["id"] for p in last["response"]["items"]] == [group.posts[1].id]
+                result = await api("execute", code=execute_code(calls))
+                assert len(result["response"]) == 24
+                best = min(best, time.perf_counter() - started)
+            assert len(vk.all_comment_keys()) == posts * 120
+            return best
+
+    small, big = await deep_reads(4), await deep_reads(400)
+    assert big < 5 * small + 0.05, (small, big)
 
 
 def test_demo_wall_shape() -> None:

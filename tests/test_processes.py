@@ -62,9 +62,10 @@ def test_console_demo_parses_sample_wall(tmp_path: Path) -> None:
 
 
 def test_console_uses_given_redis(tmp_path: Path, redis_server: RedisServer) -> None:
-    """With REDIS_URL set, the console uses that Redis instead of starting its own."""
+    """With REDIS_URL set, the console uses that Redis instead of starting its own (the demo
+    always starts its own: it must not take jobs from a configured queue)."""
     env = clean_env(tmp_path, REDIS_URL=redis_server.url, ARQ_QUEUE_NAME="arq:console-test")
-    done = run(["-m", "bot", "--console", "--demo"], env, stdin="/queue\n")
+    done = run(["-m", "bot", "--console"], env, stdin="/queue\n")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Очередь arq:console-test:" in done.stdout
 

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 
+def parse_command(argv: list[str]) -> str:
+    """The subcommand asked for (`run` when none); --help lists them, a wrong one exits 2."""
+    parser = argparse.ArgumentParser(
+        prog="python -m worker",
+        usage="%(prog)s [-h] [run | analyze]",
+        description="Run the job worker (the default), or one of its tools.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="command", title="commands")
+    commands.add_parser(
+        "run",
+        help="take jobs from the queue (REDIS_URL, ARQ_QUEUE_NAME) and run them; the default",
+        description="Run the arq worker with the job catalog's functions until stopped.",
+    )
+    commands.add_parser(
+        "analyze",
+        help="read text from stdin, print form<TAB>lemma<TAB>part of speech per word",
+        description="Lemmatise stdin with the bot's analyser: form, lemma, part of speech.",
+    )
+    return parser.parse_args(argv).command or "run"
+
+
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["analyze"]:
+    if parse_command(argv) == "analyze":
         from core.text.cli import run_analyze
 
         return run_analyze(sys.stdin, sys.stdout)
-    if argv:
-        print("usage: python -m worker [analyze]", file=sys.stderr)
-        return 2
     import asyncio
 
     from core.logs import setup_logging
