@@ -230,9 +230,15 @@ def _describe_keywords(result: dict[str, Any]) -> str:
             return head + ": " + _("none: the community has no comments with text in that period")
         return head + ": " + _("none yet: too few comments repeat the same words")
     head += ", " + _("the most typical of the community first")
+    # The ranking's own measure, scaled so the first is 100: the number follows the order,
+    # while mentions (how often) need not.
+    top = max(float(items[0][1]), 1e-12)
     lines = [
-        f"{i}. {term} — " + ngettext("{n} mention", "{n} mentions", int(count))
-        for i, (term, _score, count) in enumerate(items, 1)
+        f"{i}. {term} — "
+        + _("typicality {weight}", weight=max(0, round(100 * float(score) / top)))
+        + ", "
+        + ngettext("{n} mention", "{n} mentions", int(count))
+        for i, (term, score, count) in enumerate(items, 1)
     ]
     return head + "\n" + "\n".join(lines)
 

@@ -43,8 +43,14 @@ async def test_keywords_of_a_topical_group(services: object, fake_tg: FakeTelegr
     )
     sent = fake_tg.send_text("/keywords fishing_club 10", user_id=ADMIN_ID)
     reply = await fake_tg.wait_for_message(ADMIN_ID, "keywords of", after=sent, timeout=120)
-    ranked = re.findall(r"^\d+\. (.+) — \d+ mentions?$", reply.text or "", flags=re.MULTILINE)
+    lines = re.findall(
+        r"^\d+\. (.+) — typicality (\d+), \d+ mentions?$", reply.text or "", flags=re.MULTILINE
+    )
+    ranked = [term for term, _ in lines]
     assert len(ranked) == 10, reply.text
+    # The number shown follows the order: the first is 100, none rises again further down.
+    weights = [int(weight) for _, weight in lines]
+    assert weights[0] == 100 and weights == sorted(weights, reverse=True), reply.text
     topic = {"рыбалка", "щука", "клёв", "спиннинг", "карась", "удочка", "окунь"}
     # The top five are fishing words, or phrases with one in them.
     assert all(set(term.split()) & topic for term in ranked[:5]), ranked
