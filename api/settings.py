@@ -47,8 +47,6 @@ class ApiSettings(Settings):
     api_open_local: bool = False
     api_rate_limit: str = "120/minute"
     api_max_body_bytes: int = Field(64 * 1024, ge=1024)
-    # Temporary until the language settings arrive from the i18n work; see core/settings.py.
-    default_language: str = "ru"
 
     @field_validator("api_tokens", mode="before")
     @classmethod

@@ -27,9 +27,14 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def api_env(env: dict[str, str], **extra: str) -> dict[str, str]:
-    """The services' environment plus the API's settings on a free port."""
+    """The services' environment plus the API's settings on a free port.
+
+    The API speaks DEFAULT_LANGUAGE; these tests read its English (a test of its own checks the
+    Russian default).
+    """
     return {
         **env,
+        "DEFAULT_LANGUAGE": "en",
         "API_PORT": str(free_port()),
         "API_TOKENS": TOKENS,
         "API_RATE_LIMIT": "100000/minute",
