@@ -120,13 +120,19 @@ def add_catalog_shortcut(router: APIRouter, path: str, name: str) -> None:
 
         return
 
-    @router.post(f"/{path}/async", response_model=Accepted, status_code=202, summary=summary)
     async def shortcut(
         caller: Caller,
         queue: Queue,
-        arguments: Annotated[spec.args | None, Body()] = None,  # type: ignore[name-defined]
+        arguments: Any = None,
         notify_chat_id: NotifyChat = None,
     ) -> JSONResponse:
         """Enqueue the job with the arguments of its catalog model."""
         data = arguments.model_dump(exclude_unset=True) if arguments else {}
         return await run(queue, caller, name, data, notify_chat_id)
+
+    # The body model is the job's own, known only here: a real object, since this module's
+    # annotations are strings that FastAPI would resolve against the module, not this scope.
+    shortcut.__annotations__["arguments"] = Annotated[spec.args | None, Body()]
+    router.post(f"/{path}/async", response_model=Accepted, status_code=202, summary=summary)(
+        shortcut
+    )
