@@ -43,7 +43,7 @@ async def test_final_message_survives_server_errors(
 ) -> None:
     """Two 5xx answers on the closing message: it backs off, then arrives once."""
     job_id = await start_job(fake_tg, "/parse taiga_demo 20")
-    fake_tg.fail_next("sendMessage", error_code=502, times=2)
+    fake_tg.fail_next("sendMessage", error_code=502, times=2, matching=job_id)
     final = await fake_tg.wait_for_message(ADMIN_ID, f"finished ({job_id})", timeout=90)
     await wait_until_notified(app_env, job_id)
     assert closing_messages(fake_tg, job_id) == [final.text]
@@ -58,7 +58,10 @@ async def test_refused_final_message_gets_a_short_plain_version(
     """Telegram refuses the closing text ("bad request"): a short plain version goes instead."""
     job_id = await start_job(fake_tg, "/parse taiga_demo 20")
     fake_tg.fail_next(
-        "sendMessage", error_code=400, description="Bad Request: can't parse entities"
+        "sendMessage",
+        error_code=400,
+        description="Bad Request: can't parse entities",
+        matching=f"({job_id})",
     )
     short = await fake_tg.wait_for_message(ADMIN_ID, f"{job_id} has ended", timeout=90)
     assert f"/status {job_id}" in short.text

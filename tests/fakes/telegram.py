@@ -265,6 +265,7 @@ class _FaultRule:
     description: str
     parameters: JsonDict | None
     remaining: int
+    matching: str | None = None  # only calls whose parameters contain this text
 
 
 # --------------------------------------------------------------------------------------------
@@ -893,8 +894,12 @@ class FakeTelegram:
         retry_after: int = 1,
         times: int = 1,
         description: str | None = None,
+        matching: str | None = None,
     ) -> None:
         """Make the next ``times`` calls of ``method`` fail with ``error_code``.
+
+        With ``matching``, only calls whose parameters contain that text count (a job's closing
+        message, say, while other messages of the same method pass).
 
         A 429 answers ``Too Many Requests: retry after N`` with ``parameters.retry_after``; other
         codes answer a Telegram-like description for that code (``description`` overrides it).
@@ -910,7 +915,7 @@ class FakeTelegram:
             text = description or _DEFAULT_ERROR_DESCRIPTIONS.get(
                 error_code, f"Injected failure {error_code}"
             )
-        rule = _FaultRule(error_code, text, parameters, times)
+        rule = _FaultRule(error_code, text, parameters, times, matching)
         self._faults.setdefault(method.lower(), []).append(rule)
 
     # ---------------------------------------------------------------- inspection
@@ -1084,7 +1089,7 @@ class FakeTelegram:
                 raise _ApiError(401, "Unauthorized")
             if handler is None:
                 raise _ApiError(404, "Not Found")
-            self._maybe_fail(name)
+            self._maybe_fail(name, params)
             result = await handler(params, files)
         except _ApiError as error:
             call.status = error.error_code
@@ -1103,14 +1108,17 @@ class FakeTelegram:
                 return web.Response(body=stored.data, content_type=stored.mime_type)
         return self._answer(404, _ApiError(404, "Not Found").payload())
 
-    def _maybe_fail(self, method: str) -> None:
+    def _maybe_fail(self, method: str, params: JsonDict) -> None:
         rules = self._faults.get(method.lower())
         if not rules:
             return
-        rule = rules[0]
+        text = str(params)
+        rule = next((r for r in rules if r.matching is None or r.matching in text), None)
+        if rule is None:
+            return
         rule.remaining -= 1
         if rule.remaining <= 0:
-            rules.pop(0)
+            rules.remove(rule)
         raise _ApiError(rule.error_code, rule.description, rule.parameters)
 
     # ---------------------------------------------------------------- object builders

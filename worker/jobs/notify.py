@@ -17,7 +17,7 @@ from arq import Retry
 
 from core import jobstate, storage
 from core.catalog import NotificationArgs
-from core.i18n import _
+from core.i18n import _, current_language, use_locale
 from core.jobstate import JobFailed
 from worker.progress import finish_progress_message
 from worker.resilience import patiently
@@ -35,6 +35,7 @@ async def send_notification(ctx: dict[str, Any], args: NotificationArgs) -> dict
     if bot is None:
         raise JobFailed("BOT_TOKEN is not set on the worker, cannot notify")
     sessions: storage.Sessions = ctx["sessions"]
+    language = current_language()
     if args.job_id:
         view = await jobstate.job_view(
             ctx["redis"], sessions, args.job_id, ctx["settings"].arq_queue_name
@@ -42,8 +43,11 @@ async def send_notification(ctx: dict[str, Any], args: NotificationArgs) -> dict
         if view.audit is not None and view.audit.notified_at is not None:
             return {"sent": False, "chat_id": args.chat_id}
         await finish_progress_message(ctx, view.audit, view)
+        if view.audit is not None and view.audit.language:
+            language = view.audit.language  # the fallback text speaks as the closing text does
     try:
-        message_id = await _send(bot, args)
+        with use_locale(language):
+            message_id = await _send(bot, args)
     except TelegramRetryAfter as error:
         raise Retry(defer=error.retry_after) from None
     except (TelegramServerError, TelegramNetworkError):
