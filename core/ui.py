@@ -43,8 +43,13 @@ def job_card(title: str, job_id: str, state: str) -> str:
 def args_text(args: dict[str, Any]) -> str:
     """A job's arguments as people typed them: "group taiga_demo, limit 100"."""
     shown = [
-        f"{_(ARG_NAMES[name])} {value}"
+        f"{_(ARG_NAMES[name])} {_shorten(str(value))}"
         for name, value in args.items()
         if name in ARG_NAMES and value is not None
     ]
     return ", ".join(shown) or _("no arguments")
+
+
+def _shorten(value: str, most: int = 40) -> str:
+    """An argument as a reminder, not in full: a 4,000-character text would fill a message."""
+    return value if len(value) <= most else value[: most - 1] + "…"

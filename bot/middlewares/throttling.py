@@ -36,12 +36,14 @@ class ThrottlingMiddleware(BaseMiddleware):
         count = self.seen.add(user.id)
         if count <= self.burst:
             return await handler(event, data)
-        if count == self.burst + 1:
-            text = _("Too many messages: wait {seconds} s and try again.", seconds=int(self.window))
-            if isinstance(event, Message):
-                await event.answer(text)
-            elif isinstance(event, CallbackQuery):
-                await event.answer(text, show_alert=True)
+        warn = count == self.burst + 1
+        text = _("Too many messages: wait {seconds} s and try again.", seconds=int(self.window))
+        if isinstance(event, Message) and warn:
+            await event.answer(text)
+        elif isinstance(event, CallbackQuery):
+            # A press is always answered (else the button spins on the client); quietly after
+            # the one warning.
+            await event.answer(text if warn else None, show_alert=warn)
         return None
 
 
