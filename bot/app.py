@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 
-from bot.handlers import access, analysis, control, errors, fallback, info, jobs, language, start
+from bot.handlers import (
+    access,
+    analysis,
+    control,
+    errors,
+    fallback,
+    info,
+    jobs,
+    language,
+    maintenance,
+    start,
+)
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.language import LanguageMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
@@ -28,6 +39,7 @@ def build_dispatcher(settings: Settings, queue: JobQueue) -> Dispatcher:
         start.create_router(),
         language.create_router(),
         access.create_router(),
+        maintenance.create_router(),
         jobs.create_router(),
         analysis.create_router(),
         info.create_router(),
