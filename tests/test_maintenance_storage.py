@@ -18,11 +18,10 @@ from core.maintenance.backup import backups, take_backup
 from core.maintenance.cleanup import Deleted, delete_old, preview
 from core.maintenance.restore import restore
 from core.models import Base, Comment, DailyStats, JobAudit, Post
-from core.reports.localtime import ensure_zone
 from core.reports.statistics import mark_recent, refresh
 from core.vk.wall_items import comment_row, post_row
 from tests import test_storage
-from tests.report_fixture import ZONE, report_group, stored_rows
+from tests.report_fixture import ZONE
 from tests.test_reports_storage import seed
 
 OWNER = -888001
@@ -124,10 +123,11 @@ async def test_cleanup_deletes_exactly_the_old_rows(database: storage.Sessions) 
     recounted = {(row.owner_id, row.day): row.comments for row in await stats(database)}
     assert recounted == {key: row.comments for key, row in stats_after.items()}
 
+    settled = await tables(database)
     assert await preview(database, cutoff) == Deleted()
     again = await delete_old(database, cutoff)
     assert (again.comments, again.analysed, again.posts) == (0, 0, 0)
-    assert await tables(database) == after
+    assert await tables(database) == settled
 
 
 async def stats(sessions: storage.Sessions) -> list[DailyStats]:

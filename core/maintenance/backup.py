@@ -135,18 +135,19 @@ def rotate(folder: Path, keep: int) -> tuple[int, int]:
 async def take_backup(db_url: str, folder: Path, keep: int) -> Backup:
     """Back the database up into `folder`, verified, then rotate; raises BackupError."""
     started = time.monotonic()
-    folder.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     if is_sqlite(db_url):
         engine, target = "sqlite", backup_name(utcnow(), SQLITE_SUFFIX, folder)
         await asyncio.to_thread(_backup_sqlite, sqlite_path(db_url), target)
     else:
         engine, target = "postgresql", backup_name(utcnow(), POSTGRES_SUFFIX, folder)
         await _backup_postgres(db_url, target)
-    kept, removed = rotate(folder, keep)
+    kept, removed = await asyncio.to_thread(rotate, folder, keep)
+    stat = await asyncio.to_thread(target.stat)
     return Backup(
         path=target,
         engine=engine,
-        size=target.stat().st_size,
+        size=stat.st_size,
         duration_s=time.monotonic() - started,
         kept=kept,
         removed=removed,
@@ -167,7 +168,9 @@ def _backup_sqlite(source: Path, target: Path) -> None:
             live.backup(snapshot)
             problem = integrity_problem(snapshot)
             if problem is not None:
-                raise BackupError(_("the copy failed its integrity check: {problem}", problem=problem))
+                raise BackupError(
+                    _("the copy failed its integrity check: {problem}", problem=problem)
+                )
             snapshot.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         finally:
             snapshot.close()

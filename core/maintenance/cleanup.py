@@ -99,13 +99,13 @@ async def _delete_comments(sessions: Sessions, cutoff: datetime, batch: int, don
             await session.execute(
                 delete(Comment)
                 .where(key.in_(chosen), _old_comment(cutoff))
-                .returning(Comment.owner_id, Comment.local_day, Comment.terms.is_not(None))
+                .returning(Comment.owner_id, Comment.local_day, Comment.terms)
             )
         ).all()
-        days = {(int(owner), day) for owner, day, _analysed in rows if day is not None}
+        days = {(int(owner), day) for owner, day, _terms in rows if day is not None}
         await mark_days_changed(session, days)
     done.comments += len(rows)
-    done.analysed += sum(1 for _owner, _day, analysed in rows if analysed)
+    done.analysed += sum(1 for _owner, _day, terms in rows if terms is not None)
     done.days |= days
     return len(rows)
 

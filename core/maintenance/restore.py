@@ -42,7 +42,7 @@ async def running_workers(redis: ArqRedis) -> list[str]:
 
 async def restore(db_url: str, backup: Path) -> None:
     """Replace the database's content with the backup's; raises BackupError."""
-    if not backup.is_file():
+    if not await asyncio.to_thread(backup.is_file):
         raise BackupError(_("no such file: {path}", path=str(backup)))
     if is_sqlite(db_url):
         await asyncio.to_thread(_restore_sqlite, backup, sqlite_path(db_url))
@@ -61,7 +61,8 @@ def _restore_sqlite(backup: Path, database: Path) -> None:
             with opener(backup, "rb") as packed, copy.open("wb") as raw:
                 shutil.copyfileobj(packed, raw, COPY_CHUNK)
         except (OSError, EOFError) as error:
-            raise BackupError(_("cannot unpack {path}: {error}", path=str(backup), error=error))
+            reason = _("cannot unpack {path}: {error}", path=str(backup), error=error)
+            raise BackupError(reason) from None
         source = sqlite3.connect(copy)
         try:
             try:
@@ -70,7 +71,11 @@ def _restore_sqlite(backup: Path, database: Path) -> None:
                 problem = str(error)
             if problem is not None:
                 raise BackupError(
-                    _("{path} is not a sound SQLite database: {problem}", path=str(backup), problem=problem)
+                    _(
+                        "{path} is not a sound SQLite database: {problem}",
+                        path=str(backup),
+                        problem=problem,
+                    )
                 )
             live = sqlite3.connect(database, timeout=30)
             try:

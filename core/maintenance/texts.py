@@ -59,9 +59,7 @@ def nothing_to_delete(days: int, cutoff: datetime, oldest: datetime | None) -> s
     )
 
 
-def preview_text(
-    days: int, cutoff: datetime, comments: int, analysed: int, posts: int
-) -> str:
+def preview_text(days: int, cutoff: datetime, comments: int, analysed: int, posts: int) -> str:
     """The question /cleanup asks before anything is deleted."""
     head = ngettext(
         "Older than {n} day (published before {cutoff}):",
