@@ -21,6 +21,11 @@ BATCH = 500
 Progress = Callable[["Deleted"], Awaitable[None]]
 
 
+def transactions_for(planned: Deleted, batch: int = BATCH) -> int:
+    """How many transactions deleting what `preview` found takes (at least 1)."""
+    return max(1, -(-planned.comments // batch) + -(-planned.posts // batch))
+
+
 def cutoff_for(days: int, now: datetime | None = None) -> datetime:
     """The moment before which comments are old: `days` days before now (UTC)."""
     return (now or utcnow()) - timedelta(days=days)
@@ -55,6 +60,7 @@ class Deleted:
     analysed: int = 0
     posts: int = 0
     days: set[tuple[int, date]] = field(default_factory=set)  # (owner_id, local day) touched
+    transactions: int = 0  # that deleted something
 
 
 async def preview(sessions: Sessions, cutoff: datetime) -> Deleted:
@@ -104,6 +110,7 @@ async def _delete_comments(sessions: Sessions, cutoff: datetime, batch: int, don
         ).all()
         days = {(int(owner), day) for owner, day, _terms in rows if day is not None}
         await mark_days_changed(session, days)
+    done.transactions += bool(rows)
     done.comments += len(rows)
     done.analysed += sum(1 for _owner, _day, terms in rows if terms is not None)
     done.days |= days
@@ -122,5 +129,6 @@ async def _delete_posts(sessions: Sessions, cutoff: datetime, batch: int, done: 
                 .returning(Post.post_id)
             )
         ).all()
+    done.transactions += bool(rows)
     done.posts += len(rows)
     return len(rows)

@@ -13,7 +13,7 @@ from core import storage
 from core.jobstate import JobFailed
 from core.maintenance.args import BackupArgs, CleanupArgs
 from core.maintenance.backup import BackupError, backup_folder, take_backup
-from core.maintenance.cleanup import Deleted, cutoff_for, delete_old, preview
+from core.maintenance.cleanup import Deleted, cutoff_for, delete_old, preview, transactions_for
 from core.models import Comment
 from core.reports.localtime import ensure_zone
 from core.reports.statistics import refresh
@@ -35,10 +35,12 @@ async def cleanup_old_data(ctx: dict[str, Any], args: CleanupArgs) -> dict[str, 
     cutoff = cutoff_for(days)
     planned = await preview(sessions, cutoff)
     report = ProgressReporter(ctx, "cleanup_old_data")
-    rows = max(1, planned.comments + planned.posts)
+    parts = transactions_for(planned)  # a part: one transaction of up to BATCH rows
 
     async def progress(done: Deleted) -> None:
-        await report({"done": done.comments + done.posts, "total": rows})
+        # A parse meanwhile may store more old comments: the count stops at 100 %.
+        parts_done = min(done.transactions, parts)
+        await report({"done": parts_done, "total": parts, "comments": done.comments})
 
     deleted = await delete_old(sessions, cutoff, progress=progress)
     # The touched days were marked in the same transactions as the deletions; recount them now
