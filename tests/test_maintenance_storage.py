@@ -11,10 +11,11 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from core import storage
-from core.maintenance.backup import backups, take_backup
+from core.maintenance.backup import BackupError, backups, take_backup
 from core.maintenance.cleanup import Deleted, delete_old, preview
 from core.maintenance.restore import restore
 from core.models import Base, Comment, DailyStats, JobAudit, Post
@@ -238,3 +239,16 @@ async def restore_into(sessions: storage.Sessions, backup: Path) -> None:
     """Restore with no pooled connection left open (PostgreSQL's would cache the old tables)."""
     await sessions.kw["bind"].dispose()
     await restore(url_of(sessions), backup)
+
+
+async def test_postgres_backup_without_its_tools_names_the_missing_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without pg_dump on the PATH the backup fails with a line naming it, and no password."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    url = "postgresql+asyncpg://vk:db-secret-password@127.0.0.1:5432/vkcomments"
+    with pytest.raises(BackupError) as error:
+        await take_backup(url, tmp_path / "backups", keep=7)
+    assert "pg_dump is not installed" in str(error.value)
+    assert "db-secret-password" not in str(error.value)
+    assert backups(tmp_path / "backups") == []
