@@ -62,13 +62,15 @@ def who(kind: str, target: int) -> str:
     return _("user {id}", id=target)
 
 
+async def admins_only(message: Message, is_admin: bool, command: CommandObject) -> bool:
+    """True for an admin; anyone else is told the command is not for them."""
+    if not is_admin:
+        await message.answer(_("⛔ /{command} is for admins only.", command=command.command))
+    return is_admin
+
+
 def create_router() -> Router:
     router = Router(name="access")
-
-    async def admins_only(message: Message, is_admin: bool, command: CommandObject) -> bool:
-        if not is_admin:
-            await message.answer(_("⛔ /{command} is for admins only.", command=command.command))
-        return is_admin
 
     @router.message(Command("allow"))
     async def allow(

@@ -18,6 +18,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy import func, select
 
+from bot.handlers.access import admins_only
 from bot.handlers.control import refuse_button
 from bot.handlers.jobs import already_running, parse_or_explain, submit, usage_reply
 from core import jobstate, storage
@@ -62,12 +63,6 @@ def confirm_keyboard(token: str) -> InlineKeyboardMarkup:
     )
 
 
-async def admins_only(message: Message, command: CommandObject, is_admin: bool) -> bool:
-    if not is_admin:
-        await message.answer(_("⛔ /{command} is for admins only.", command=command.command))
-    return is_admin
-
-
 async def close_question(message: Message, text: str) -> None:
     """The question's message with a last word and without its buttons."""
     # An old or already edited message may refuse the edit; the answer to the press says it all.
@@ -88,7 +83,7 @@ def create_router() -> Router:
         is_admin: bool,
     ) -> None:
         """Count what would be deleted and ask for a confirmation."""
-        if not await admins_only(message, command, is_admin):
+        if not await admins_only(message, is_admin, command):
             return
         words = (command.args or "").split()
         if len(words) > 1:
@@ -169,7 +164,7 @@ def create_router() -> Router:
         message: Message, command: CommandObject, queue: JobQueue, is_admin: bool
     ) -> None:
         """Back the database up; `send` also sends the file, in a private chat only."""
-        if not await admins_only(message, command, is_admin):
+        if not await admins_only(message, is_admin, command):
             return
         words = (command.args or "").lower().split()
         if words not in ([], ["send"]):
