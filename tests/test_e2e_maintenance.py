@@ -92,6 +92,19 @@ async def test_cleanup_backup_and_restore_for_admins_only(
         assert await redis.pexpire(pending_key(stale_confirm.rsplit(":", 1)[1]), 1)
         pressed = fake_tg.press_button(message_id=stale.message_id, data=stale_confirm)
         assert "expired" in await answer_of(fake_tg, pressed)
+        # Cancelled: the question says so, and its Confirm is dead.
+        await say(ADMIN_ID, "/cleanup 30", "would be deleted")
+        cancelled = fake_tg.messages(ADMIN_ID)[-1]
+        dead_confirm = cancelled.button_data("Confirm")
+        pressed = fake_tg.press_button(
+            message_id=cancelled.message_id, data=cancelled.button_data("Cancel")
+        )
+        assert "Cancelled" in await answer_of(fake_tg, pressed)
+        await fake_tg.wait_for_message(ADMIN_ID, "Cancelled: nothing was deleted", 60)
+        pressed = fake_tg.press_button(
+            message_id=cancelled.message_id, data=dead_confirm, strict=False
+        )
+        assert "expired" in await answer_of(fake_tg, pressed)
         assert count(db, "vk_comments") == ROWS
         assert count(db, "job_audit") == 0  # nothing was enqueued
 
