@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
+from babel.numbers import format_decimal
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import upsert
-from core.i18n import _, ngettext
+from core.i18n import _, current_language, ngettext
 from core.jobstate import title_of
 from core.models import AppState, Comment, DailyStats, Group, JobAudit
 from core.reports.describe import day_text
@@ -206,8 +207,8 @@ def _community_lines(community: CommunityDigest, day: date) -> str:
     if community.spike:
         lines[-1] += " — " + _(
             "⚠️ a spike: usually {usual} ± {spread} a day",
-            usual=f"{community.usual:.1f}",
-            spread=f"{community.spread:.1f}",
+            usual=_decimal(community.usual),
+            spread=_decimal(community.spread),
         )
     if community.keywords:
         words = ", ".join(f"{term} ({count})" for term, count in community.keywords)
@@ -215,6 +216,11 @@ def _community_lines(community: CommunityDigest, day: date) -> str:
     elif community.day_comments:
         lines.append(_("keywords of the day: none yet (the comments are not analysed)"))
     return "\n  ".join(lines)
+
+
+def _decimal(value: float) -> str:
+    """One decimal, written as the reader's language writes it (3,5 in Russian)."""
+    return str(format_decimal(round(value, 1), format="0.0", locale=current_language()))
 
 
 def _failed_lines(failed: list[FailedJob], since: str) -> str:
