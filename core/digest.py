@@ -148,7 +148,7 @@ async def gather(sessions: Sessions, zone: tzinfo, since: datetime, until: datet
 
 async def _pairs(session: AsyncSession, query: Select[int, Any]) -> dict[int, Any]:
     """A two-column query as a dict by its first column."""
-    return {int(key): value for key, value in (await session.execute(query)).tuples()}
+    return {int(key): value for key, value in await session.execute(query)}
 
 
 async def last_digest(sessions: Sessions, until: datetime) -> datetime:
