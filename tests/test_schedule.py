@@ -4,10 +4,9 @@ The rules' arithmetic (crontab weekdays, slots) is checked without any service."
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,7 @@ from core.models import JobAudit
 from core.queue import JobQueue, connect
 from core.schedule import LAST_SLOT_KEY, slot_job_id
 from core.settings import Settings, load_settings
-
-WAIT_S = 90.0
+from tests.faults import wait_until
 
 
 def test_crontab_weekdays_mean_what_crontab_means() -> None:
@@ -110,13 +108,6 @@ async def audit_ids(settings: Settings, job_name: str) -> list[str]:
         await engine.dispose()
 
 
-async def wait_until(check: Callable[[], Any], what: str, bound: float = WAIT_S) -> None:
-    deadline = asyncio.get_running_loop().time() + bound
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, f"not within {bound} s: {what}"
-        await asyncio.sleep(0.2)
-
-
 async def test_two_schedulers_over_one_redis_enqueue_each_slot_once(
     redis_url: str, tmp_path: Path, redis: Any
 ) -> None:
@@ -132,10 +123,9 @@ async def test_two_schedulers_over_one_redis_enqueue_each_slot_once(
 
             scheduler.scheduler.add_listener(count, EVENT_JOB_EXECUTED)
 
-        async def enough() -> bool:
-            return min(fired[0], fired[1]) >= 4
-
-        await wait_until(enough, "both schedulers fired 4 times")
+        await wait_until(
+            "both schedulers fired 4 times", lambda: min(fired[0], fired[1]) >= 4, timeout=90
+        )
     ids = await audit_ids(settings, "send_digest")
     assert len(ids) == len(set(ids)) >= 4
     assert all(job_id.startswith("digest@") for job_id in ids)
