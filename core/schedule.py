@@ -9,6 +9,8 @@ grace period) knows it was missed and runs it once.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +26,7 @@ from core.settings import Settings
 LAST_SLOT_KEY = "vkc:schedule:last:{key}"
 # Interval rules count from this instant, so every instance computes the same slots.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_ID = 64  # job_audit.job_id
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,18 @@ def interval_trigger(minutes: int) -> IntervalTrigger:
 
 
 def slot_job_id(key: str, slot: datetime) -> str:
-    """The job id of one slot of a rule: `digest@2026-11-30T06:00:00Z`."""
-    return f"{key}@{slot.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    """The job id of one slot of a rule: `digest:2026-11-30T06:00:00Z`.
+
+    In the characters and length /status takes and the audit table holds (64): other
+    characters become "-" (never in a screen name, so no two rules meet), and a long rule name
+    is cut and completed with a hash of it.
+    """
+    stamp = slot.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    name = re.sub(r"[^A-Za-z0-9:_-]", "-", key)
+    if len(name) > MAX_ID - len(stamp) - 1:
+        digest = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:10]
+        name = f"{name[: MAX_ID - len(stamp) - len(digest) - 2]}-{digest}"
+    return f"{name}:{stamp}"
 
 
 def current_slot(trigger: BaseTrigger, now: datetime, grace: int) -> datetime | None:

@@ -52,7 +52,7 @@ async def test_a_short_rule_fires_the_digest_through_bot_and_worker(
     # DEFAULT_LANGUAGE (ru): nobody asked, so the configured language speaks.
     assert "Пока не собрано ни одного сообщества" in (digest.text or "")
     done = [job_id for job_id, status in audit_statuses(env, "send_digest") if status == "complete"]
-    assert done and all(job_id.startswith("digest@") and job_id.endswith("Z") for job_id in done)
+    assert done and all(job_id.startswith("digest:") and job_id.endswith("Z") for job_id in done)
 
 
 async def test_watches_are_for_admins_survive_a_restart_and_speak_only_of_new_comments(

@@ -15,6 +15,7 @@ import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from sqlalchemy import select
 
+from bot.handlers.control import JOB_ID
 from bot.scheduler import BotScheduler
 from core.catalog import CATALOG
 from core.crontab import cron_trigger, latest_slot, next_slot
@@ -47,9 +48,12 @@ def test_slots_are_read_in_the_zone_and_the_latest_is_found() -> None:
         2026, 11, 30, 6, 0, tzinfo=UTC
     )
     assert latest_slot(trigger, now, now - timedelta(minutes=30)) is None
-    assert slot_job_id("digest", datetime(2026, 11, 30, 9, 0, tzinfo=UTC)) == (
-        "digest@2026-11-30T09:00:00Z"
-    )
+    nine = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert slot_job_id("digest", nine) == "digest:2026-11-30T09:00:00Z"
+    assert slot_job_id("watch:-1001:a.b", nine) == "watch:-1001:a-b:2026-11-30T09:00:00Z"
+    long_ones = {slot_job_id(f"watch:-1001234567890:{'x' * 60}{n}", nine) for n in range(3)}
+    assert len(long_ones) == 3 and all(len(job_id) == 64 for job_id in long_ones)
+    assert all(JOB_ID.match(job_id) for job_id in long_ones)
 
 
 @pytest.mark.parametrize("rule", ["0 9 * *", "61 * * * *", "0 9 * * 8", "every day"])
@@ -128,7 +132,7 @@ async def test_two_schedulers_over_one_redis_enqueue_each_slot_once(
         )
     ids = await audit_ids(settings, "send_digest")
     assert len(ids) == len(set(ids)) >= 4
-    assert all(job_id.startswith("digest@") for job_id in ids)
+    assert all(job_id.startswith("digest:") for job_id in ids)
     # Both fired for the same slots more often than there are jobs: the second asker of a
     # slot got the existing job back.
     assert fired[0] + fired[1] > len(ids)
