@@ -49,6 +49,9 @@ class BotScheduler:
         self.queue = queue
         self.settings = queue.settings
         self.scheduler = AsyncIOScheduler(timezone=self.settings.zone)
+        # APScheduler logs every run at INFO (the watch sync alone once a minute); the slots
+        # enqueued are logged here, its warnings and errors still show.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self.watch_minutes: dict[str, int] = {}
 
     async def start(self) -> None:
