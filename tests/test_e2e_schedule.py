@@ -25,6 +25,7 @@ from tests.faults import database, wait_until
 from tests.test_e2e_access import ask
 
 pytestmark = pytest.mark.slow
+TEAM_CHAT = -100500
 
 
 def watch_runs(env: dict[str, str]) -> list[dict[str, Any]]:
@@ -49,6 +50,11 @@ async def test_a_short_rule_fires_the_digest_through_bot_and_worker(
     env = {**app_env, "SCHEDULE_DIGEST": "*/5 * * * * *", "NOTIFY_CHAT_ID": str(ADMIN_ID)}
     async with running(env, tmp_path):
         digest = await fake_tg.wait_for_message(ADMIN_ID, "Ежедневная сводка", timeout=120)
+        # A chat an admin subscribes receives it too.
+        await ask(fake_tg, ADMIN_ID, "/digest on", "receives the daily digest", chat=TEAM_CHAT)
+        await fake_tg.wait_for_message(TEAM_CHAT, "Ежедневная сводка", timeout=120)
+        status = await ask(fake_tg, ADMIN_ID, "/digest", "daily digest", chat=TEAM_CHAT)
+        assert status == "This chat receives the daily digest."
     # DEFAULT_LANGUAGE (ru): nobody asked, so the configured language speaks.
     assert "Пока не собрано ни одного сообщества" in (digest.text or "")
     done = [job_id for job_id, status in audit_statuses(env, "send_digest") if status == "complete"]
