@@ -113,7 +113,7 @@ async def test_cleanup_backup_and_restore_for_admins_only(
             message_id=asked.message_id, data=confirm, user_id=ADMIN_ID, chat_id=GROUP_CHAT
         )
         assert "Cleanup started" in await answer_of(fake_tg, pressed)
-        done = await fake_tg.wait_for_message(GROUP_CHAT, "Cleanup of old data finished", 120)
+        done = await fake_tg.wait_for_message(GROUP_CHAT, "Old data cleanup finished", 120)
         assert "deleted 3 comments and 1 post older than 30 days" in done.text, done.text
         assert count(db, "vk_comments") == ROWS - OLD_COMMENTS
         assert count(db, "vk_posts") == 3 - OLD_POSTS

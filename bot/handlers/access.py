@@ -12,6 +12,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from bot.handlers.guards import admins_only
 from core import access
 from core.i18n import _
 from core.queue import JobQueue
@@ -60,13 +61,6 @@ def who(kind: str, target: int) -> str:
     if kind == access.CHAT:
         return _("chat {id}", id=target)
     return _("user {id}", id=target)
-
-
-async def admins_only(message: Message, is_admin: bool, command: CommandObject) -> bool:
-    """True for an admin; anyone else is told the command is not for them."""
-    if not is_admin:
-        await message.answer(_("⛔ /{command} is for admins only.", command=command.command))
-    return is_admin
 
 
 def create_router() -> Router:

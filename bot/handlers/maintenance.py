@@ -18,8 +18,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy import func, select
 
-from bot.handlers.access import admins_only
 from bot.handlers.control import refuse_button
+from bot.handlers.guards import admins_only
 from bot.handlers.jobs import already_running, parse_or_explain, submit, usage_reply
 from core import jobstate, storage
 from core.catalog import CATALOG
