@@ -37,7 +37,7 @@ from core import storage
 from core.db import make_engine, make_sessionmaker, migrate
 from core.redis_server import RedisServer
 from core.vk.client import MAX_EXECUTE_CALLS, VkClient
-from core.vk.ratelimit import RateLimiter
+from core.vk.tokens import TokenPool
 from core.vk.wall import PAGE, THREAD_PREVIEW, Totals, WallParser
 from fakevk.api import FakeGroup, FakeVK, build_synthetic_wall, load_demo_groups
 
@@ -55,7 +55,7 @@ class Run:
     requests: int
     error6: int
     min_requests: int
-    rps: float
+    rps: float  # of the whole pool
 
     @property
     def per_second(self) -> float:
@@ -103,11 +103,12 @@ async def parse_once(
     *,
     rps: float,
     batching: bool,
+    tokens: tuple[str, ...] = (TOKEN,),
 ) -> Run:
     engine = make_engine(db_url)
     sessions = make_sessionmaker(engine)
     assert fake.url is not None
-    client = VkClient(TOKEN, RateLimiter(redis, TOKEN, rps), api_url=fake.url)
+    client = VkClient(TokenPool(redis, tokens, rps), api_url=fake.url)
     client.batching = batching
     parser = WallParser(
         client, sessions, redis, job_id=f"bench-{name}", group_id=group.id, limit=10**9
@@ -127,7 +128,7 @@ async def parse_once(
         requests=fake.stats.requests - requests_before,
         error6=fake.stats.error6 - error6_before,
         min_requests=min_requests(group),
-        rps=rps,
+        rps=rps * len(tokens),
     )
 
 
