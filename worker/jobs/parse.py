@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -38,10 +39,7 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
     settings: Settings = ctx["settings"]
     if not settings.vk_pool:
         raise JobFailed(_("neither VK_TOKEN nor VK_TOKENS is set on the worker"))
-
-    async def tell_admins(fingerprint: str, code: int) -> None:
-        await notify_token_set_aside(ctx, fingerprint, code)
-
+    tell_admins = functools.partial(notify_token_set_aside, ctx)
     pool = TokenPool(ctx["redis"], settings.vk_pool, settings.vk_rps, on_set_aside=tell_admins)
     client = VkClient(
         pool,
