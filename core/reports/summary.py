@@ -12,8 +12,8 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from core.analysis import background_counts, decode_terms
-from core.models import Author, Comment, DailyStats, Group, Post
+from core.analysis import analyzer, general_background
+from core.models import Author, Comment, DailyStats, DailyTerm, Group, Post
 from core.reports.statistics import readable
 from core.storage import Sessions
 from core.text.keywords import rank_keywords
@@ -165,16 +165,35 @@ async def summarize(
 async def period_keywords(
     sessions: Sessions, owner_id: int, first: date, last: date, top_n: int
 ) -> tuple[int, list[tuple[str, int]]]:
-    """The period's keywords ranked as /keywords ranks them, from the stored analysis; and
-    how many analysed comments they came from."""
-    query = select(Comment.terms).where(_where(owner_id, first, last), Comment.terms.is_not(None))
+    """The period's keywords ranked as /keywords ranks them (against the other communities and
+    a general word list), from the daily term counts `update_statistics` stores; and how many
+    analysed comments they came from. Each count is how many of those comments mention it."""
+    days = and_(DailyTerm.day >= first, DailyTerm.day <= last)
+    total = func.sum(DailyTerm.comments)
     async with sessions() as session:
-        docs = [decode_terms(text or "") for text in await session.scalars(query)]
-    if not docs:
-        return 0, []
-    background = await background_counts(sessions, owner_id)
-    ranked = rank_keywords(docs, background, top_n)
-    return len(docs), [(keyword.term, keyword.count) for keyword in ranked]
+        analyzed = await session.scalar(
+            select(func.coalesce(func.sum(DailyStats.analyzed), 0)).where(
+                DailyStats.owner_id == owner_id, DailyStats.day >= first, DailyStats.day <= last
+            )
+        )
+        if not analyzed:
+            return 0, []
+        own = await session.execute(
+            select(DailyTerm.term, total)
+            .where(DailyTerm.owner_id == owner_id, days)
+            .group_by(DailyTerm.term)
+        )
+        counts = Counter({term: int(n) for term, n in own})
+        others = await session.execute(
+            select(DailyTerm.term, total)
+            .where(DailyTerm.owner_id != owner_id, days)
+            .group_by(DailyTerm.term)
+        )
+        background = Counter({term: int(n) for term, n in others})
+    background.update(general_background())
+    ranked = rank_keywords(counts, background, top_n)
+    text = analyzer().phrase_text  # "зимний рыбалка" reads "зимняя рыбалка", as in /keywords
+    return int(analyzed), [(text(keyword.term), keyword.count) for keyword in ranked]
 
 
 async def _top_posts(
