@@ -35,7 +35,9 @@ def summary_of_all() -> Summary:
     return total
 
 
-def missing_glyphs(caught: list[warnings.WarningMessage], records: list[logging.LogRecord]) -> list[str]:
+def missing_glyphs(
+    caught: list[warnings.WarningMessage], records: list[logging.LogRecord]
+) -> list[str]:
     """What matplotlib said about glyphs its font lacks (it warns or logs, by version)."""
     said = [str(w.message) for w in caught] + [r.getMessage() for r in records]
     return [text for text in said if "Glyph" in text and "missing" in text]

@@ -184,9 +184,7 @@ async def seed_random(sessions: storage.Sessions, zone: ZoneInfo) -> None:
     await refresh(sessions)
 
 
-async def test_same_report_on_both_databases(
-    database: storage.Sessions, tmp_path: Path
-) -> None:
+async def test_same_report_on_both_databases(database: storage.Sessions, tmp_path: Path) -> None:
     """The same comments stored here and in a reference SQLite file give identical reports,
     every number, list and keyword, for one community and for all (so on PostgreSQL the
     report equals SQLite's)."""
