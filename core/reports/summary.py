@@ -149,11 +149,9 @@ async def summarize(
             hours = hours.where(DailyStats.owner_id == owner_id)
         for day_hours in await session.scalars(hours):  # one short list per community and day
             summary.hours = [a + b for a, b in zip(summary.hours, day_hours, strict=True)]
-        distinct = select(func.count(func.distinct(Comment.from_id))).where(where)
-        summary.authors = int(await session.scalar(distinct) or 0)
         if owner_id is not None:  # for all communities: from the sections, see summarize_all
             summary.top_posts = await _top_posts(session, where, limits.posts)
-        summary.top_authors = await _top_authors(session, where, limits.authors)
+        summary.authors, summary.top_authors = await _authors(session, where, limits.authors)
     if owner_id is not None and limits.keywords:
         # Keywords are typical of one community, so only a community's summary has them.
         summary.analyzed, summary.keywords = await period_keywords(
@@ -199,40 +197,47 @@ async def period_keywords(
 async def _top_posts(
     session: AsyncSession, where: ColumnElement[bool], limit: int
 ) -> list[TopPost]:
-    """The posts with the most comments in the period, with their text."""
+    """The posts with the most comments in the period, with their text (read for those
+    posts only: counted from the index first, then joined)."""
     count = func.count().label("comments")
-    query = (
-        select(Comment.owner_id, Comment.post_id, count, Post.text)
-        .join(Post, and_(Post.owner_id == Comment.owner_id, Post.post_id == Comment.post_id))
+    top = (
+        select(Comment.owner_id, Comment.post_id, count)
         .where(where)
-        .group_by(Comment.owner_id, Comment.post_id, Post.text)
+        .group_by(Comment.owner_id, Comment.post_id)
         .order_by(count.desc(), Comment.owner_id, Comment.post_id)
         .limit(limit)
+        .subquery()
+    )
+    query = (
+        select(top.c.owner_id, top.c.post_id, top.c.comments, Post.text)
+        .outerjoin(Post, and_(Post.owner_id == top.c.owner_id, Post.post_id == top.c.post_id))
+        .order_by(top.c.comments.desc(), top.c.owner_id, top.c.post_id)
     )
     rows = await session.execute(query)
     return [TopPost(int(o), int(p), int(c), str(t or "")) for o, p, c, t in rows]
 
 
-async def _top_authors(
+async def _authors(
     session: AsyncSession, where: ColumnElement[bool], limit: int
-) -> list[TopAuthor]:
-    """The most active authors of the period, named where VK told us their names."""
+) -> tuple[int, list[TopAuthor]]:
+    """How many authors wrote in the period, and the most active of them, named where VK told
+    us their names: one pass over the index (the count is the number of author groups)."""
     count = func.count().label("comments")
+    per_author = select(Comment.from_id, count).where(where).group_by(Comment.from_id).subquery()
     top = (
-        select(Comment.from_id, count)
-        .where(where)
-        .group_by(Comment.from_id)
-        .order_by(count.desc(), Comment.from_id)
+        select(per_author.c.from_id, per_author.c.comments, func.count().over().label("authors"))
+        .order_by(per_author.c.comments.desc(), per_author.c.from_id)
         .limit(limit)
         .subquery()
     )
     query = (
-        select(top.c.from_id, Author.name, top.c.comments)
+        select(top.c.from_id, Author.name, top.c.comments, top.c.authors)
         .outerjoin(Author, Author.id == top.c.from_id)
         .order_by(top.c.comments.desc(), top.c.from_id)
     )
-    rows = await session.execute(query)
-    return [TopAuthor(int(a), str(n or ""), int(c)) for a, n, c in rows]
+    rows = (await session.execute(query)).all()
+    authors = int(rows[0][3]) if rows else 0
+    return authors, [TopAuthor(int(a), str(n or ""), int(c)) for a, n, c, _ in rows]
 
 
 async def _name(sessions: Sessions, owner_id: int | None) -> str:
