@@ -3,7 +3,7 @@
 Replaces stats_daily.top_terms (ten terms a day, too few to add up over a period).
 
 Revision ID: f3b8d1c6a4e9
-Revises: e5a7c3d9f1b2
+Revises: f3b8d2a6c1e4
 Create Date: 2026-11-30 08:30:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = 'f3b8d1c6a4e9'
-down_revision: str | None = 'e5a7c3d9f1b2'
+down_revision: str | None = 'f3b8d2a6c1e4'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
