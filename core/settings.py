@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Moscow"
     # Telegram's upload limit for bots; bigger report files are zipped, then split.
     upload_limit_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+    # /cleanup deletes comments older than this many days (by their VK publication date).
+    retention_days: int = Field(365, ge=1, le=36500)
+    # backup_database keeps this many backups in DATA_DIR/backups/, removing older ones.
+    backup_keep: int = Field(7, ge=1, le=10_000)
 
     # The bot's scheduler: crontab rules in TIMEZONE ("0 9 * * *"), empty = off.
     schedule_statistics: str = "0 4 * * *"
