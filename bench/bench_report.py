@@ -181,7 +181,9 @@ class PeakRss:
         self.thread.join()
 
 
-async def measure(sessions: Sessions, owner_id: int | None, label: str, folder: Path) -> None:
+async def measure(
+    sessions: Sessions, owner_id: int | None, label: str, folder: Path | None
+) -> None:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(ZONE_NAME)
@@ -219,7 +221,8 @@ async def measure(sessions: Sessions, owner_id: int | None, label: str, folder: 
         f"  summary + chart   {whole_s * 1000:8.1f} ms   (PNG {len(png) // 1024} KiB; of which"
         f" keywords {keywords_s * 1000:.0f} ms, chart {chart_s * 1000:.0f} ms)"
     )
-    await measure_export(sessions, owner_id, first, last, folder / label.replace(" ", "_"))
+    if folder is not None:
+        await measure_export(sessions, owner_id, first, last, folder / label.replace(" ", "_"))
 
 
 async def measure_export(
@@ -254,6 +257,9 @@ async def main() -> None:
     parser.add_argument(
         "--skip-full-export", action="store_true", help="no export of every stored comment"
     )
+    parser.add_argument(
+        "--skip-export", action="store_true", help="no export at all: summaries and chart only"
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         folder = Path(tmp)
@@ -274,9 +280,10 @@ async def main() -> None:
                 f" communities in {time.perf_counter() - started:.1f} s",
                 flush=True,
             )
-        await measure(sessions, -100_000, "one community", folder)
-        await measure(sessions, None, "all communities", folder)
-        if not options.skip_full_export:
+        exports = None if options.skip_export else folder
+        await measure(sessions, -100_000, "one community", exports)
+        await measure(sessions, None, "all communities", exports)
+        if not (options.skip_full_export or options.skip_export):
             print("\nevery stored comment (all communities, every day):", flush=True)
             await measure_export(sessions, None, date.min, date.max, folder / "everything")
         await engine.dispose()
