@@ -6,18 +6,22 @@ import csv
 import io
 import random
 import zipfile
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import openpyxl
+from sqlalchemy import event, select
 
 from core import analysis, storage
 from core.db import make_engine, make_sessionmaker, migrate
+from core.models import Comment
 from core.reports.export import Exported, export, prepare_upload
 from core.reports.localtime import ensure_zone, period
 from core.reports.statistics import refresh
-from core.reports.summary import summarize, summarize_all
+from core.reports.summary import Limits, summarize, summarize_all
 from core.vk.wall_items import author_rows, comment_row, post_row
 from fakevk.people import full_name, profile
 from tests import test_storage
@@ -204,6 +208,59 @@ async def test_same_report_on_both_databases(database: storage.Sessions, tmp_pat
         assert len(everything.sections) == len(VOCABULARY)
         assert everything == await summarize_all(reference, first, last)
     await engine.dispose()
+
+
+def ranked(counts: Counter[Any], top: int) -> list[tuple[Any, int]]:
+    """Most first, ties by key: the order the report lists them in."""
+    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:top]
+
+
+async def test_report_of_all_is_grouped_and_exact(database: storage.Sessions) -> None:
+    """Every section and the totals of the report of all communities equal what the stored
+    comments give counted one by one here; and it reads them with as many statements as the
+    report of one community (grouped queries, no loop over the communities)."""
+    await seed_random(database, ZONE)
+    first, last = period(30, ZONE)
+    async with database() as session:
+        stored = (
+            await session.execute(
+                select(Comment.owner_id, Comment.post_id, Comment.from_id).where(
+                    Comment.local_day >= first,
+                    Comment.local_day <= last,
+                    Comment.deleted.is_(False),
+                )
+            )
+        ).all()
+    engine = database.kw["bind"].sync_engine
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", record)
+    everything = await summarize_all(database, first, last)
+    all_statements, statements[:] = len(statements), []
+    await summarize(database, next(iter(VOCABULARY)), first, last, Limits(keywords=0))
+    event.remove(engine, "before_cursor_execute", record)
+    assert all_statements == len(statements) == 5
+
+    assert everything.comments == len(stored)
+    assert everything.authors == len({author for _, _, author in stored})
+    assert [(a.author_id, a.comments) for a in everything.top_authors] == ranked(
+        Counter(author for _, _, author in stored), 5
+    )
+    for section in everything.sections:
+        own = [(post, author) for owner, post, author in stored if owner == section.owner_id]
+        assert section.comments == len(own)
+        assert section.authors == len({author for _, author in own})
+        assert [(a.author_id, a.comments) for a in section.top_authors] == ranked(
+            Counter(author for _, author in own), 5
+        )
+        assert [(p.post_id, p.comments) for p in section.top_posts] == ranked(
+            Counter(post for post, _ in own), 3
+        )
+    posts = Counter((owner, post) for owner, post, _ in stored)
+    assert [((p.owner_id, p.post_id), p.comments) for p in everything.top_posts] == ranked(posts, 3)
 
 
 async def test_report_keywords_count_as_keywords_does(database: storage.Sessions) -> None:
