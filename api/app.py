@@ -13,7 +13,8 @@ from api.routers import arq, comments, dashboard
 from api.security import RateLimiter
 from api.settings import ApiSettings
 from core.db import make_engine, make_sessionmaker, migrate
-from core.queue import JobQueue, connect
+from core.queue import JobQueue
+from core.redis_client import connect
 
 
 def create_app(settings: ApiSettings) -> FastAPI:

@@ -1,19 +1,22 @@
-"""`python -m bot` runs the Telegram bot; `--console` runs it on stdin/stdout with no Telegram."""
+"""`python -m bot` runs the Telegram bot; `--console` runs it on stdin/stdout with no Telegram;
+`--check` is the health check of a container's bot (Redis and the database answer)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.app import announce_commands, build_dispatcher
 from core.db import make_engine, make_sessionmaker, migrate
 from core.logs import setup_logging
-from core.queue import JobQueue, connect
+from core.queue import JobQueue
+from core.redis_client import connect
 from core.settings import Settings, load_settings
-from core.startup import require_services
+from core.startup import require_services, services_problem
 from core.telegram import make_bot
 
 
@@ -39,6 +42,14 @@ async def run_polling(settings: Settings) -> None:
         await dp.start_polling(bot, handle_signals=True)
 
 
+def check(settings: Settings) -> int:
+    problem = asyncio.run(services_problem(settings))
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument(
@@ -48,6 +59,11 @@ def main() -> int:
         "--demo",
         action="store_true",
         help="console with the bundled sample VK wall, a private Redis and a new data directory",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 if Redis and the database answer (a container's health check), else 1",
     )
     parser.add_argument(
         "--data-dir",
@@ -63,6 +79,8 @@ def main() -> int:
     if options.data_dir is not None:
         parser.error("--data-dir is for --console and --demo; set DATA_DIR for the bot")
     settings = load_settings()
+    if options.check:
+        return check(settings)
     setup_logging(settings.log_level, settings.secrets())
     asyncio.run(run_polling(settings))
     return 0

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from arq.connections import ArqRedis, RedisSettings
+from arq.connections import ArqRedis
 from arq.constants import (
     abort_jobs_ss,
     health_check_key_suffix,
@@ -19,7 +19,6 @@ from arq.constants import (
 )
 from arq.jobs import Job, JobStatus, deserialize_job_raw, serialize_result
 from pydantic import ValidationError
-from redis.asyncio import ConnectionPool
 from redis.exceptions import WatchError
 from sqlalchemy import text
 
@@ -33,32 +32,6 @@ from core.settings import Settings
 ACTIVE = (JobStatus.queued, JobStatus.deferred, JobStatus.in_progress)
 ENDED = ("complete", "failed", "aborted")
 KEEP_RESULT_S = 7 * 24 * 3600
-
-
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def redis_settings(settings: Settings) -> RedisSettings:
-    found = RedisSettings.from_dsn(settings.redis_url or DEFAULT_REDIS_URL)
-    found.conn_timeout = settings.redis_timeout  # type: ignore[assignment]  # arq types it int
-    return found
-
-
-async def connect(settings: Settings) -> ArqRedis:
-    """An arq Redis client whose every connect and command is bounded by REDIS_TIMEOUT.
-
-    arq's `create_pool` passes no socket timeout to redis-py: a command to a Redis that stopped
-    answering would wait forever, and a chat command would never get its "queue unavailable"
-    answer. Connections are made lazily, and remade after an outage.
-    """
-    connections = ConnectionPool.from_url(
-        settings.redis_url or DEFAULT_REDIS_URL,
-        socket_connect_timeout=settings.redis_timeout,
-        socket_timeout=settings.redis_timeout,
-    )
-    redis = ArqRedis(connections, default_queue_name=settings.arq_queue_name)
-    redis.auto_close_connection_pool = True  # aclose() closes the connections it made
-    return redis
 
 
 def validation_context(settings: Settings) -> dict[str, Any]:

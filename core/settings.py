@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     arq_queue_name: str = Field("arq:queue", min_length=1)
     arq_burst_mode: bool = False
     redis_url: str | None = None
+    # Redis high availability: the sentinels to ask which server is the master (REDIS_URL then
+    # gives only the password, the database number and TLS; arq has no URL form for Sentinel).
+    redis_sentinels: Annotated[tuple[tuple[str, int], ...], NoDecode] = ()
+    redis_sentinel_master: str = Field("mymaster", min_length=1)
+    # TLS (rediss://) against a private certificate authority: its certificate file.
+    redis_tls_ca_file: Path | None = None
     # Bounds every Redis connect and command, so a command answers "queue unavailable" quickly.
     redis_timeout: float = Field(1.5, gt=0, le=60)
     # How long a starting process waits for Redis and the database before giving up (exit 2).
@@ -84,6 +90,21 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("expected integer ids separated by commas") from None
         return value
+
+    @field_validator("redis_sentinels", mode="before")
+    @classmethod
+    def _split_sentinels(cls, value: Any) -> Any:
+        """`host:port,host:port` (an IPv6 host in brackets) into (host, port) pairs."""
+        if not isinstance(value, str):
+            return value
+        pairs: list[tuple[str, int]] = []
+        for item in (part.strip() for part in value.split(",") if part.strip()):
+            host, _sep, port = item.rpartition(":")
+            host = host.strip("[]")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("expected host:port pairs separated by commas")
+            pairs.append((host, int(port)))
+        return tuple(pairs)
 
     @field_validator("timezone")
     @classmethod

@@ -10,7 +10,8 @@ from core import storage
 from core.audit import audit_trail
 from core.catalog import CATALOG, AnalyzeTextArgs, KeywordsArgs
 from core.db import make_engine, make_sessionmaker, migrate
-from core.queue import JobQueue, connect
+from core.queue import JobQueue
+from core.redis_client import connect
 from core.settings import Settings
 from worker.resilient import ResilientWorker
 from worker.settings import worker_options

@@ -18,7 +18,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from core.catalog import CATALOG, AnalyzeTextArgs, BatchArgs, ParseArgs
 from core.db import make_engine, make_sessionmaker, migrate
 from core.jobstate import JobFailed, worker_key
-from core.queue import JobQueue, connect
+from core.queue import JobQueue
+from core.redis_client import connect
 from core.redis_server import RedisServer
 from core.settings import Settings
 from fakevk.api import FakeVK

@@ -33,7 +33,8 @@ from bot.handlers.control import job_id_of
 from bot.handlers.jobs import positional, usage_reply
 from core.catalog import COMMANDS
 from core.db import make_engine, make_sessionmaker, migrate
-from core.queue import JobQueue, connect, explain, validate_args
+from core.queue import JobQueue, explain, validate_args
+from core.redis_client import connect
 from core.settings import Settings
 from core.ui import JobAction
 from tests.conftest import ADMIN_ID, ALLOWED_ID

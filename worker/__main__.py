@@ -1,4 +1,5 @@
-"""`python -m worker` runs the arq worker; `python -m worker analyze` lemmatises stdin."""
+"""`python -m worker` runs the arq worker; `python -m worker analyze` lemmatises stdin;
+`python -m worker --check` is the health check of a container's worker."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ def parse_command(argv: list[str]) -> str:
     """The subcommand asked for (`run` when none); --help lists them, a wrong one exits 2."""
     parser = argparse.ArgumentParser(
         prog="python -m worker",
-        usage="%(prog)s [-h] [run | analyze]",
+        usage="%(prog)s [-h] [--check] [run | analyze]",
         description="Run the job worker (the default), or one of its tools.",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 if a worker of this host (container) has a fresh heartbeat in Redis, else 1",
     )
     commands = parser.add_subparsers(dest="command", metavar="command", title="commands")
     commands.add_parser(
@@ -24,11 +30,19 @@ def parse_command(argv: list[str]) -> str:
         help="read text from stdin, print form<TAB>lemma<TAB>part of speech per word",
         description="Lemmatise stdin with the bot's analyser: form, lemma, part of speech.",
     )
-    return parser.parse_args(argv).command or "run"
+    options = parser.parse_args(argv)
+    if options.check and options.command:
+        parser.error("--check takes no command")
+    return "check" if options.check else options.command or "run"
 
 
 def main(argv: list[str]) -> int:
-    if parse_command(argv) == "analyze":
+    command = parse_command(argv)
+    if command == "check":
+        from worker.health import check
+
+        return check()
+    if command == "analyze":
         from core.text.cli import run_analyze
 
         return run_analyze(sys.stdin, sys.stdout)

@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +21,7 @@ from core.i18n import set_language
 from core.queue import JobQueue
 from core.settings import Settings, load_settings
 from core.telegram import make_bot
+from worker.health import new_worker_id
 from worker.resilience import Condition, is_transient, patiently
 from worker.sweeper import in_progress_timeout, owner_key, sweep_forever
 
@@ -43,7 +41,7 @@ async def startup(ctx: Ctx) -> None:
     if "bot" not in ctx:
         ctx["bot"] = make_bot(settings) if settings.bot_token else None
         ctx["own_bot"] = True
-    worker_id = ctx["worker_id"] = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    worker_id = ctx["worker_id"] = new_worker_id()
     ctx["sweeper"] = asyncio.create_task(sweep_forever(ctx, worker_id))
     # Set last: console mode waits for this key to know the worker has started.
     ctx["heartbeat"] = asyncio.create_task(

@@ -17,7 +17,7 @@ from arq.constants import in_progress_key_prefix, retry_key_prefix
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
-from core.queue import connect
+from core.redis_client import connect
 from worker.resilience import Condition
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,8 @@ from core.catalog import CATALOG, JobSpec
 from core.i18n import _
 from core.jobstate import JobFailed
 from core.logs import guard_secrets, safe_reason
-from core.queue import KEEP_RESULT_S, redis_settings, validation_context
+from core.queue import KEEP_RESULT_S, validation_context
+from core.redis_client import redis_settings
 from core.settings import Settings, load_settings
 from core.startup import require_services
 from core.vk.errors import VkError
