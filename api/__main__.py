@@ -67,14 +67,19 @@ def check() -> int:
     return 0 if healthy else 1
 
 
-def main() -> int:
+def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line's options; a wrong one exits 2 with the usage line."""
     parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
     parser.add_argument(
         "--check",
         action="store_true",
         help="exit 0 if the API on API_HOST:API_PORT reports itself healthy, else 1",
     )
-    if parser.parse_args().check:
+    return parser.parse_args(argv)
+
+
+def main() -> int:
+    if parse_options().check:
         return check()
     settings = load()
     setup_logging(settings.log_level, settings.secrets())

@@ -50,7 +50,8 @@ def check(settings: Settings) -> int:
     return 0
 
 
-def main() -> int:
+def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line's options; a wrong one exits 2 with the usage line."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument(
         "--console", action="store_true", help="read messages from stdin, print replies"
@@ -71,13 +72,21 @@ def main() -> int:
         metavar="DIR",
         help="console: database and log go to DIR (the demo's default: a new temporary one)",
     )
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
+    console = options.console or options.demo
+    if options.data_dir is not None and not console:
+        parser.error("--data-dir is for --console and --demo; set DATA_DIR for the bot")
+    if options.check and console:
+        parser.error("--check is for the bot, not the console")
+    return options
+
+
+def main() -> int:
+    options = parse_options()
     if options.console or options.demo:
         from bot.console import ConsoleOptions, console_main  # starts private services
 
         return console_main(ConsoleOptions(options.demo, options.data_dir))
-    if options.data_dir is not None:
-        parser.error("--data-dir is for --console and --demo; set DATA_DIR for the bot")
     settings = load_settings()
     if options.check:
         return check(settings)
