@@ -167,14 +167,21 @@ class Process:
     """A `python -m ...` child with its output in a file, stopped with SIGINT like Ctrl-C."""
 
     def __init__(
-        self, module: str, env: dict[str, str], log: Path, args: tuple[str, ...] = ()
+        self,
+        module: str,
+        env: dict[str, str],
+        log: Path,
+        args: tuple[str, ...] = (),
+        *,
+        python: str = sys.executable,
+        cwd: Path = ROOT,
     ) -> None:
         self.module = module
         self.log = log
         self.handle = log.open("wb")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", module, *args],
-            cwd=ROOT,
+            [python, "-m", module, *args],
+            cwd=cwd,
             env=env,
             stdout=self.handle,
             stderr=subprocess.STDOUT,

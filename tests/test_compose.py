@@ -207,7 +207,7 @@ def test_env_example_is_complete_and_valid() -> None:
     assert not unknown, f".env.example names no setting: {unknown}"
     missing = SETTINGS - set(values)
     assert not missing, f"settings missing from .env.example: {sorted(missing)}"
-    assert COMPOSE_ONLY <= set(values)
+    assert set(values) >= COMPOSE_ONLY
     # Every example value, the commented-out ones included, is accepted as it stands.
     examples = {k.lower(): v for k, v in values.items() if k in SETTINGS and v}
     examples["api_tokens"] = "example-token-1:admin"
@@ -225,8 +225,9 @@ def test_ports_match_the_settings(resolved: dict[str, Any]) -> None:
     redis_port = urlsplit(DEFAULT_REDIS_URL).port
     for name in APP_SERVICES:
         environment = services[name]["environment"]
-        redis_url, database_url = urlsplit(environment["REDIS_URL"]), urlsplit(
-            environment["DATABASE_URL"]
+        redis_url, database_url = (
+            urlsplit(environment["REDIS_URL"]),
+            urlsplit(environment["DATABASE_URL"]),
         )
         assert (redis_url.hostname, redis_url.port) == ("redis", redis_port)
         assert redis_url.password == "redispass1"
