@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --dev
 scripts/browser.sh
+scripts/deploy_tools.sh
 exec .venv/bin/python -m pytest -q "$@"

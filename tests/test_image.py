@@ -14,6 +14,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from dataclasses import dataclass
 from importlib.metadata import requires
@@ -167,11 +168,14 @@ def worker_check(venv: Path, cwd: Path, env: dict[str, str]) -> subprocess.Compl
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a full install of ~70 packages on a busy 2-core machine
 async def test_image_install_runs_the_worker_and_its_health_check(
     tmp_path: Path, redis_server: RedisServer, redis_url: str
 ) -> None:
     app, venv, run = tmp_path / "app", tmp_path / "venv", tmp_path / "run"
+    started = time.monotonic()
     await asyncio.to_thread(replicate_build, app, venv)
+    print(f"the image's install took {time.monotonic() - started:.0f} s")
     run.mkdir()  # not the checkout: every import comes from the install
     where = await asyncio.to_thread(
         subprocess.run,
