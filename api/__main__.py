@@ -9,10 +9,8 @@ import sys
 import urllib.error
 import urllib.request
 
-import uvicorn
 from pydantic import ValidationError
 
-from api.app import create_app
 from api.settings import ApiSettings
 from core.logs import setup_logging
 from core.settings import describe_error
@@ -81,6 +79,10 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> int:
     if parse_options().check:
         return check()
+    import uvicorn  # here, not above: `--check`, Docker's health check, stays a light process
+
+    from api.app import create_app
+
     settings = load()
     setup_logging(settings.log_level, settings.secrets())
     uvicorn.run(

@@ -9,20 +9,26 @@ import contextlib
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.app import announce_commands, build_dispatcher
 from core.db import make_engine, make_sessionmaker, migrate
 from core.logs import setup_logging
-from core.queue import JobQueue
 from core.redis_client import connect
 from core.settings import Settings, load_settings
 from core.startup import require_services, services_problem
-from core.telegram import make_bot
+
+if TYPE_CHECKING:
+    from core.queue import JobQueue
+
+# aiogram and the job catalog are imported where they are used: `--check`, Docker's health
+# check every 30 s, stays a light process.
 
 
 @contextlib.asynccontextmanager
 async def open_queue(settings: Settings) -> AsyncIterator[JobQueue]:
     """Database (migrated) and Redis, closed on the way out; each gets STARTUP_TIMEOUT to answer."""
+    from core.queue import JobQueue
+
     await require_services(settings)
     engine = make_engine(settings.db_url)
     await migrate(settings.db_url)
@@ -35,6 +41,9 @@ async def open_queue(settings: Settings) -> AsyncIterator[JobQueue]:
 
 
 async def run_polling(settings: Settings) -> None:
+    from bot.app import announce_commands, build_dispatcher
+    from core.telegram import make_bot
+
     bot = make_bot(settings)
     async with open_queue(settings) as queue:
         dp = build_dispatcher(settings, queue)

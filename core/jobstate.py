@@ -18,6 +18,7 @@ from core import storage
 from core.catalog import CATALOG
 from core.i18n import N_, _, ngettext
 from core.models import JobAudit
+from core.redis_client import worker_key as worker_key  # a health check imports only that module
 from core.vk.errors import VkError
 
 PROGRESS_TTL = 24 * 3600
@@ -26,10 +27,6 @@ MESSAGE_LIMIT = 4096
 
 def progress_key(job_id: str) -> str:
     return f"vkc:progress:{job_id}"
-
-
-def worker_key(worker_id: str) -> str:
-    return f"vkc:worker:{worker_id}"
 
 
 async def set_progress(redis: ArqRedis, job_id: str, progress: dict[str, Any]) -> None:

@@ -29,6 +29,12 @@ def redis_settings(settings: Settings) -> RedisSettings:
     return found
 
 
+def worker_key(worker_id: str) -> str:
+    """A live worker's heartbeat key (here, not in core.jobstate, so that a container's health
+    check imports only what it needs)."""
+    return f"vkc:worker:{worker_id}"
+
+
 def redis_target(settings: Settings) -> str:
     """The variable that says where Redis is, for "... unreachable" lines."""
     return "REDIS_SENTINELS" if settings.redis_sentinels else "REDIS_URL"

@@ -12,10 +12,8 @@ import socket
 import sys
 import uuid
 
-from core.jobstate import worker_key
-from core.redis_client import connect, redis_target
+from core.redis_client import connect, redis_target, worker_key
 from core.settings import Settings, load_settings
-from core.startup import reason
 
 GLOB_SPECIALS = "\\*?[]"
 
@@ -47,6 +45,8 @@ def check() -> int:
     try:
         count = asyncio.run(live_workers_here(settings))
     except Exception as error:
+        from core.startup import reason  # only when failing: the check stays a light process
+
         why = reason(error, settings.redis_url or "")
         print(f"{redis_target(settings)} unreachable: {why}", file=sys.stderr)
         return 1
