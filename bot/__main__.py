@@ -18,6 +18,7 @@ from core.settings import Settings, load_settings
 from core.startup import require_services, services_problem
 
 if TYPE_CHECKING:
+    from bot.scheduler import BotScheduler
     from core.queue import JobQueue
 
 # aiogram and the job catalog are imported where they are used: `--check`, Docker's health
@@ -40,13 +41,26 @@ async def open_queue(settings: Settings) -> AsyncIterator[JobQueue]:
         await engine.dispose()
 
 
+@contextlib.asynccontextmanager
+async def scheduling(queue: JobQueue) -> AsyncIterator[BotScheduler]:
+    """The recurring jobs and the watches, enqueued while the bot runs."""
+    from bot.scheduler import BotScheduler
+
+    scheduler = BotScheduler(queue)
+    await scheduler.start()
+    try:
+        yield scheduler
+    finally:
+        scheduler.stop()
+
+
 async def run_polling(settings: Settings) -> None:
     from bot.app import announce_commands, build_dispatcher
     from core.telegram import make_bot
 
     bot = make_bot(settings)
-    async with open_queue(settings) as queue:
-        dp = build_dispatcher(settings, queue)
+    async with open_queue(settings) as queue, scheduling(queue) as scheduler:
+        dp = build_dispatcher(settings, queue, scheduler)
         await announce_commands(bot)
         await dp.start_polling(bot, handle_signals=True)
 

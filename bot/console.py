@@ -30,7 +30,7 @@ from aiogram import Bot, Dispatcher
 from arq.utils import import_string
 from arq.worker import Worker
 
-from bot.__main__ import open_queue
+from bot.__main__ import open_queue, scheduling
 from bot.app import build_dispatcher
 from bot.console_logs import setup_console_logging
 from bot.console_session import (
@@ -124,8 +124,12 @@ async def console_conversation(options: ConsoleOptions, base: Settings) -> None:
         setup_console_logging(log_file, settings.log_level, settings.secrets())
         greet(options.demo, "vk_token" in overrides, data_dir, log_file)
         bot = Bot(CONSOLE_TOKEN, session=ConsoleSession(data_dir / "console"))
-        async with open_queue(settings) as queue, in_process_worker(settings, queue, bot) as worker:
-            await converse(build_dispatcher(settings, queue), bot, worker, queue)
+        async with (
+            open_queue(settings) as queue,
+            in_process_worker(settings, queue, bot) as worker,
+            scheduling(queue) as scheduler,
+        ):
+            await converse(build_dispatcher(settings, queue, scheduler), bot, worker, queue)
 
 
 @contextlib.asynccontextmanager
