@@ -143,10 +143,10 @@ async def private_services(demo: bool, base: Settings) -> AsyncIterator[dict[str
     async with contextlib.AsyncExitStack() as stack:
         if demo:
             overrides["database_url"] = None
-        if demo or not base.redis_url:
+        if demo or not (base.redis_url or base.redis_sentinels):
             redis = RedisServer().start()
             stack.callback(redis.stop)
-            overrides["redis_url"] = redis.url
+            overrides.update(redis_url=redis.url, redis_sentinels=())
         if demo or base.vk_token is None:
             from fakevk.api import FakeVK, load_demo_groups  # imported only when served
 
