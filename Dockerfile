@@ -3,7 +3,7 @@
 # exact versions, every file checked against its sha256, wheels only (the slim image has no
 # compiler). tests/test_image.py repeats this install in a fresh virtualenv.
 
-FROM python:3.11-slim AS build
+FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/venv
 COPY requirements.lock /tmp/requirements.lock
@@ -20,8 +20,13 @@ COPY migrations migrations
 # stays in /app beside migrations/, where core/db.py looks for them.
 RUN /opt/venv/bin/pip install --no-deps --no-build-isolation -e .
 
-FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 --user-group app \
+FROM python:3.11-slim-bookworm
+# pg_dump and pg_restore for the backup and restore jobs: Debian bookworm's client is 15, the
+# major version of compose's postgres:15 (pg_dump refuses a newer server).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client-15 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 --user-group app \
     && mkdir /data && chown app:app /data
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app

@@ -235,3 +235,10 @@ def test_ports_match_the_settings(resolved: dict[str, Any]) -> None:
         assert database_url.scheme == "postgresql+asyncpg"
         assert database_url.password == "pgpass1"
     assert "--port" not in services["redis"]["command"]  # Redis on its default port
+
+
+def test_postgres_matches_the_image_s_backup_tools(resolved: dict[str, Any]) -> None:
+    """pg_dump refuses a server of a newer major version: the image's client is the server's."""
+    major = resolved["services"]["postgres"]["image"].split(":")[1].split("-")[0]
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert f"postgresql-client-{major} " in dockerfile.replace("\\\n", " ") + " "
