@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.app import announce_commands, build_dispatcher
-from core.db import make_engine, make_sessionmaker, migrate
+from core.db import engine_for, make_sessionmaker, migrate
 from core.logs import setup_logging
 from core.queue import JobQueue, connect
 from core.settings import Settings, load_settings
@@ -21,7 +21,7 @@ from core.telegram import make_bot
 async def open_queue(settings: Settings) -> AsyncIterator[JobQueue]:
     """Database (migrated) and Redis, closed on the way out; each gets STARTUP_TIMEOUT to answer."""
     await require_services(settings)
-    engine = make_engine(settings.db_url)
+    engine = engine_for(settings)
     await migrate(settings.db_url)
     redis = await connect(settings)
     try:
