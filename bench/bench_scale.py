@@ -154,10 +154,11 @@ async def one_run(workers: int, jobs: int, redis: RedisServer, admin_url: str) -
         await migrate(url)
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
-        client = await connect(Settings(_env_file=None, redis_url=redis.url))  # type: ignore[call-arg]
+        # The jobs go to a staging queue the workers do not read (see the module's text).
+        staging = Settings(_env_file=None, redis_url=redis.url, arq_queue_name=STAGING)  # type: ignore[call-arg]
+        client = await connect(staging)
         await client.flushall()
         await seed(sessions, jobs)
-        staging = Settings(_env_file=None, redis_url=redis.url, arq_queue_name=STAGING)  # type: ignore[call-arg]
         queue = JobQueue(client, sessions, staging)
         env = worker_env(redis.url, url, queue_name)
         logs = Path(env["DATA_DIR"])
