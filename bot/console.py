@@ -39,8 +39,9 @@ from bot.console_session import (
     console_language_code,
     typed_update,
 )
-from core.i18n import SOURCE_LANGUAGE, _, language_of, use_locale
+from core.i18n import _, language_of, use_locale
 from core.logs import guard_secrets
+from core.preferences import language_for
 from core.queue import JobQueue
 from core.redis_server import RedisServer
 from core.settings import Settings, load_settings
@@ -59,6 +60,15 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 class ConsoleOptions:
     demo: bool
     data_dir: Path | None
+
+
+@dataclass
+class ConsoleVoice:
+    """The language of the console's own lines on stderr: the console user's, as in the replies
+    (their /language choice once the database is open, else the terminal's, else
+    DEFAULT_LANGUAGE)."""
+
+    language: str
 
 
 def console_main(options: ConsoleOptions) -> int:
@@ -82,33 +92,36 @@ async def run_console(options: ConsoleOptions, base: Settings) -> int:
     runs, and a second signal interrupts even that.
     """
     loop = asyncio.get_running_loop()
-    with use_locale(language_of(console_language_code(), SOURCE_LANGUAGE)):
-        conversation = asyncio.create_task(console_conversation(options, base))
-        received: list[int] = []
+    voice = ConsoleVoice(language_of(console_language_code(), base.default_language))
+    conversation = asyncio.create_task(console_conversation(options, base, voice))
+    received: list[int] = []
 
-        def stop(signum: int) -> None:
-            received.append(signum)
-            for number in STOP_SIGNALS:
-                loop.remove_signal_handler(number)
-            conversation.cancel()
-
+    def stop(signum: int) -> None:
+        received.append(signum)
         for number in STOP_SIGNALS:
-            loop.add_signal_handler(number, stop, number)
-        try:
-            await conversation
-        except asyncio.CancelledError:
-            if not received:
-                raise
-        finally:
-            for number in STOP_SIGNALS:
-                loop.remove_signal_handler(number)
-        if received:
+            loop.remove_signal_handler(number)
+        conversation.cancel()
+
+    for number in STOP_SIGNALS:
+        loop.add_signal_handler(number, stop, number)
+    try:
+        await conversation
+    except asyncio.CancelledError:
+        if not received:
+            raise
+    finally:
+        for number in STOP_SIGNALS:
+            loop.remove_signal_handler(number)
+    if received:
+        with use_locale(voice.language):
             print(_("Stopped."), file=sys.stderr, flush=True)
-            return 128 + received[0]
-        return 0
+        return 128 + received[0]
+    return 0
 
 
-async def console_conversation(options: ConsoleOptions, base: Settings) -> None:
+async def console_conversation(
+    options: ConsoleOptions, base: Settings, voice: ConsoleVoice
+) -> None:
     """Start the services, the in-process worker and the dispatcher, then read stdin to its end."""
     data_dir = options.data_dir or (
         Path(tempfile.mkdtemp(prefix="vkc-demo-")) if options.demo else base.data_dir
@@ -122,10 +135,15 @@ async def console_conversation(options: ConsoleOptions, base: Settings) -> None:
         )
         log_file = data_dir / "console.log"
         setup_console_logging(log_file, settings.log_level, settings.secrets())
-        greet(options.demo, "vk_token" in overrides, data_dir, log_file)
         bot = Bot(CONSOLE_TOKEN, session=ConsoleSession(data_dir / "console"))
-        async with open_queue(settings) as queue, in_process_worker(settings, queue, bot) as worker:
-            await converse(build_dispatcher(settings, queue), bot, worker, queue)
+        async with open_queue(settings) as queue:
+            voice.language = await language_for(
+                queue.sessions, CONSOLE_USER_ID, console_language_code(), settings.default_language
+            )
+            with use_locale(voice.language):
+                greet(options.demo, "vk_token" in overrides, data_dir, log_file)
+            async with in_process_worker(settings, queue, bot) as worker:
+                await converse(build_dispatcher(settings, queue), bot, worker, queue)
 
 
 @contextlib.asynccontextmanager

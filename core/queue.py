@@ -26,7 +26,7 @@ from sqlalchemy import text
 from core import storage
 from core.audit import audit_trail
 from core.catalog import ARG_NAMES, CATALOG, JobArgs, JobSpec
-from core.i18n import N_, _, current_language, ngettext, use_locale
+from core.i18n import N_, _, ngettext, use_locale
 from core.jobstate import JobView, describe_result, final_text, job_view, worker_key
 from core.settings import Settings
 
@@ -94,6 +94,9 @@ def explain(error: ValidationError) -> str:
         return _(_BOUNDS[kind], field=name, limit=next(iter(ctx.values()), ""))
     if kind in ("string_too_short", "too_short"):
         return _("{field} must not be empty", field=name)
+    if kind == "too_long" and ctx.get("field_type") == "List":
+        most = int(ctx.get("max_length", 0))
+        return ngettext("{field}: {n} item at most", "{field}: {n} items at most", most, field=name)
     if kind in ("string_too_long", "too_long"):
         most = int(ctx.get("max_length", 0))
         return ngettext(
@@ -129,14 +132,25 @@ class JobQueue:
         self.queue_name = settings.arq_queue_name
 
     async def submit(
-        self, spec: JobSpec, args: JobArgs, *, user_id: int | None, chat_id: int | None
+        self,
+        spec: JobSpec,
+        args: JobArgs,
+        *,
+        user_id: int | None,
+        chat_id: int | None,
+        language: str | None = None,
     ) -> Submitted:
         """Enqueue a job; a job with the same dedupe key still running is returned instead.
 
-        The job is recorded with the current language, in which the worker will write its texts.
+        The job is recorded with `language`, in which the worker will write its texts: the
+        language of the person who asked for it. A job nobody asked for (a recount after a
+        parse, a scheduled run, an API call without a chat) speaks DEFAULT_LANGUAGE, whatever
+        language the code that queued it happened to run in.
         """
+        language = language or self.settings.default_language
         if spec.dedupe is None:
-            return Submitted(await self._enqueue(spec, args, user_id, chat_id), existing=False)
+            job_id = await self._enqueue(spec, args, user_id, chat_id, language)
+            return Submitted(job_id, existing=False)
         key = f"vkc:dedupe:{spec.dedupe(args)}"
         async with self.redis.lock(f"{key}:lock", timeout=30, blocking_timeout=30):
             current = await self.redis.get(key)
@@ -144,12 +158,17 @@ class JobQueue:
                 job_id = current.decode()
                 if await Job(job_id, self.redis, _queue_name=self.queue_name).status() in ACTIVE:
                     return Submitted(job_id, existing=True)
-            job_id = await self._enqueue(spec, args, user_id, chat_id)
+            job_id = await self._enqueue(spec, args, user_id, chat_id, language)
             await self.redis.set(key, job_id, ex=7 * 24 * 3600)
             return Submitted(job_id, existing=False)
 
     async def _enqueue(
-        self, spec: JobSpec, args: JobArgs, user_id: int | None, chat_id: int | None
+        self,
+        spec: JobSpec,
+        args: JobArgs,
+        user_id: int | None,
+        chat_id: int | None,
+        language: str,
     ) -> str:
         job_id = uuid.uuid4().hex
         payload = args.model_dump(mode="json")
@@ -160,7 +179,7 @@ class JobQueue:
             user_id=user_id,
             chat_id=chat_id,
             args=payload,
-            language=current_language(),
+            language=language,
         )
         job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload)
         if job is None:  # only if the uuid collided, which would be a bug worth seeing
