@@ -51,6 +51,7 @@ DEMO_VK_TOKEN = "demo-token"
 DEMO_COMMUNITY = "taiga_demo"
 STARTUP_TIMEOUT = 30.0
 IDLE_POLL_S = 0.1
+STOP_TRIES = 50
 SCHEDULED_AFTER_S = 300.0
 STDIN_FD = 0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -203,12 +204,27 @@ async def in_process_worker(settings: Settings, queue: JobQueue, bot: Bot) -> As
         await wait_until_started(worker, running)
         yield worker
     finally:
+        await stop_polling(running)
         # Jobs cut short are logged as "will be run again"; a job cancelled while closing
         # ends its task with CancelledError, which must not stop the rest of the clean-up.
         with contextlib.suppress(asyncio.CancelledError):
             await worker.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
+
+
+async def stop_polling(running: asyncio.Task[None]) -> None:
+    """End the worker's polling loop before its Redis client is closed under it.
+
+    arq's `close()` only asks the loop to stop, and a cancellation that lands inside a Redis
+    call can be taken for that call's timeout and retried: the loop then polls on with the
+    client gone. So the loop is cancelled until it has really ended (a few tries at most).
+    """
+    for _try in range(STOP_TRIES):
+        if running.done():
+            break
+        running.cancel()
+        await asyncio.wait({running}, timeout=IDLE_POLL_S)
+    if running.done() and not running.cancelled():
+        running.result()  # the worker failed: raise why
 
 
 async def wait_until_started(worker: Worker, running: asyncio.Task[None]) -> None:
