@@ -14,7 +14,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from babel.numbers import format_decimal
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from core.groups import normalize_group
 from core.i18n import N_, _, current_language, ngettext
@@ -89,6 +97,12 @@ class BatchArgs(JobArgs):
         max_length=MAX_COMMENT_IDS,
         description=f"only these VK comment ids of the community (at most {MAX_COMMENT_IDS})",
     )
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> BatchArgs:
+        if self.days is not None and self.comment_ids is not None:
+            raise ValueError(_("name either days or comment ids, not both"))
+        return self
 
 
 def _batch_dedupe(args: BatchArgs) -> str:

@@ -126,3 +126,21 @@ def test_an_empty_result_names_its_reason(job: str, result: dict[str, object], r
             texts[language] = CATALOG[job].describe(result)
     assert reason in texts["en"], texts["en"]
     assert texts["ru"] != texts["en"] and any("а" <= ch <= "я" for ch in texts["ru"].lower())
+
+
+def test_named_comments_arguments() -> None:
+    """An analysis of named comments: ids distinct and sorted, 1 to 1000 of them, no `days`."""
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    spec = CATALOG["process_batch_comments"]
+    named = validate_args(spec, {"group": "1", "comment_ids": [3, 1, 3]}, settings)
+    assert named.comment_ids == [1, 3]  # type: ignore[attr-defined]
+    for data, english in [
+        ({"comment_ids": []}, "comment_ids must not be empty"),
+        ({"comment_ids": list(range(1, 1002))}, "comment_ids: 1000 items at most"),
+        ({"comment_ids": [5, 0]}, "comment_ids must be at least 1"),
+        ({"comment_ids": [5], "days": 3}, "name either days or comment ids, not both"),
+    ]:
+        with use_locale("en"), pytest.raises(ValidationError) as error:
+            validate_args(spec, {"group": "1", **data}, settings)
+        with use_locale("en"):
+            assert explain(error.value) == english
