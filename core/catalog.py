@@ -204,9 +204,13 @@ def _posts_line(result: dict[str, Any]) -> str:
         )
     text = ", ".join(parts)
     if "duration_s" in result:
-        seconds = format_decimal(round(float(result["duration_s"]), 1), locale=current_language())
-        text += _(", in {seconds} s", seconds=seconds)
+        text += _(", in {seconds} s", seconds=seconds_text(result["duration_s"]))
     return text + "."
+
+
+def seconds_text(value: object) -> str:
+    """A duration to a tenth of a second, as the reader writes decimals ("1,5" in Russian)."""
+    return format_decimal(round(float(str(value)), 1), locale=current_language())
 
 
 def _why_nothing_new(result: dict[str, Any]) -> str:
@@ -300,8 +304,7 @@ def _describe_batch(result: dict[str, Any]) -> str:
         parts = int(result.get("chunks", 1))
         text = ngettext("{n} comment analysed", "{n} comments analysed", analysed)
         text += " " + ngettext("in {n} part", "in {n} parts", parts)
-        seconds = f"{result.get('duration_s', 0):.1f}"
-        text += ", " + _("{seconds} s", seconds=seconds)
+        text += ", " + _("{seconds} s", seconds=seconds_text(result.get("duration_s", 0)))
     return f"{group}: {text}" if group else text
 
 

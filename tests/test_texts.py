@@ -144,3 +144,12 @@ def test_named_comments_arguments() -> None:
             validate_args(spec, {"group": "1", **data}, settings)
         with use_locale("en"):
             assert explain(error.value) == english
+
+
+def test_durations_are_written_as_the_reader_writes_decimals() -> None:
+    parse, batch = CATALOG["parse_vk_comments"], CATALOG["process_batch_comments"]
+    with use_locale("ru"):
+        assert "за 1,2 с." in parse.describe({"posts_scanned": 1, "duration_s": 1.23})
+        assert "2,3 с" in batch.describe({"comments_analyzed": 5, "duration_s": 2.34})
+    with use_locale("en"):
+        assert "2.3 s" in batch.describe({"comments_analyzed": 5, "duration_s": 2.34})
