@@ -30,7 +30,7 @@ from aiogram import Bot, Dispatcher
 from arq.utils import import_string
 from arq.worker import Worker
 
-from bot.__main__ import open_queue
+from bot.__main__ import open_queue, scheduling
 from bot.app import build_dispatcher
 from bot.console_logs import setup_console_logging
 from bot.console_session import (
@@ -143,8 +143,11 @@ async def console_conversation(
             )
             with use_locale(voice.language):
                 greet(options.demo, "vk_token" in overrides, data_dir, log_file)
-            async with in_process_worker(settings, queue, bot) as worker:
-                await converse(build_dispatcher(settings, queue), bot, worker, queue)
+            async with (
+                in_process_worker(settings, queue, bot) as worker,
+                scheduling(queue) as scheduler,
+            ):
+                await converse(build_dispatcher(settings, queue, scheduler), bot, worker, queue)
 
 
 @contextlib.asynccontextmanager

@@ -141,6 +141,17 @@ class StatisticsArgs(JobArgs):
     )
 
 
+class DigestArgs(JobArgs):
+    """The digest has no arguments: it speaks of the last day, to the configured chats."""
+
+
+class WatchArgs(JobArgs):
+    """A watch's parse: the community, and the chat that hears of new comments."""
+
+    group: GroupRef = Field(description="the community")
+    chat_id: int = Field(description="the chat that set the watch")
+
+
 class NotificationArgs(JobArgs):
     chat_id: int
     text: str = Field(min_length=1, max_length=4096)
@@ -332,6 +343,13 @@ def _named_comments_text(result: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _describe_digest(result: dict[str, Any]) -> str:
+    chats = int(result.get("chats", 0))
+    if not chats:
+        return _("made, but sent nowhere: set NOTIFY_CHAT_ID or send /digest on in a chat")
+    return ngettext("sent to {n} chat", "sent to {n} chats", chats)
+
+
 def _describe_notification(result: dict[str, Any]) -> str:
     return _("sent") if result.get("sent") else _("already sent earlier")
 
@@ -444,6 +462,27 @@ CATALOG: dict[str, JobSpec] = {
             dedupe=lambda args: f"statistics:{args.group or '*'}:{args.days or 0}",
             notify=False,
             timeout=3600,
+        ),
+        JobSpec(
+            name="send_digest",
+            args=DigestArgs,
+            title=N_("Daily digest"),
+            describe=_describe_digest,
+            admin_only=True,
+            card=False,
+            timeout=1800,
+        ),
+        JobSpec(
+            name="watch_vk_comments",
+            args=WatchArgs,
+            title=N_("Watched community check"),
+            describe=_describe_parse,
+            admin_only=True,
+            # A watch's parse and a person's /parse of the community share one dedupe key:
+            # one parse of a community at a time, whoever started it.
+            dedupe=lambda args: f"parse:{args.group}",
+            timeout=2 * 3600,
+            progress_unit="posts",
         ),
         JobSpec(
             name="send_notification",

@@ -76,6 +76,9 @@ class Comment(Base):
     # so both databases group by the same local day; recomputed when TIMEZONE changes.
     local_day: Mapped[dt.date | None] = mapped_column(Date)  # `date` is a column here
     local_hour: Mapped[int | None] = mapped_column(SmallInteger)
+    # When this comment was first stored (the digest counts what came in since the last one);
+    # NULL for rows stored before it was recorded.
+    stored_at: Mapped[datetime | None]
 
     # Reports count readable comments of a community's days: this partial index holds all
     # their GROUP BY columns (and `deleted`, or SQLite reads each row to check it), so they are
@@ -187,3 +190,26 @@ class AccessGrant(Base):
     target_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     granted_by: Mapped[int] = mapped_column(BigInteger)
     granted_at: Mapped[datetime]
+
+
+class Watch(Base):
+    """/watch: a community parsed every `minutes` for the chat that asked, which hears of what
+    is new."""
+
+    __tablename__ = "watches"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    group: Mapped[str] = mapped_column(String(255), primary_key=True)  # normal form
+    minutes: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class DigestSubscription(Base):
+    """/digest on: a chat that receives the daily digest besides NOTIFY_CHAT_ID."""
+
+    __tablename__ = "digest_subscriptions"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    subscribed_by: Mapped[int] = mapped_column(BigInteger)
+    subscribed_at: Mapped[datetime]

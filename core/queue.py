@@ -138,29 +138,31 @@ class JobQueue:
         *,
         user_id: int | None,
         chat_id: int | None,
+        job_id: str | None = None,
         language: str | None = None,
     ) -> Submitted:
         """Enqueue a job; a job with the same dedupe key still running is returned instead.
 
-        The job is recorded with `language`, in which the worker will write its texts: the
-        language of the person who asked for it. A job nobody asked for (a recount after a
-        parse, a scheduled run, an API call without a chat) speaks DEFAULT_LANGUAGE, whatever
-        language the code that queued it happened to run in.
+        A given `job_id` (the scheduler's slot ids) is enqueued at most once, whoever asks:
+        the second asker gets it back as existing. The job is recorded with `language`, in
+        which the worker will write its texts: the language of the person who asked for it.
+        A job nobody asked for (a recount after a parse, a scheduled run, an API call without
+        a chat) speaks DEFAULT_LANGUAGE, whatever language the code that queued it ran in.
         """
         language = language or self.settings.default_language
         if spec.dedupe is None:
-            job_id = await self._enqueue(spec, args, user_id, chat_id, language)
-            return Submitted(job_id, existing=False)
+            return await self._enqueue(spec, args, user_id, chat_id, job_id, language)
         key = f"vkc:dedupe:{spec.dedupe(args)}"
         async with self.redis.lock(f"{key}:lock", timeout=30, blocking_timeout=30):
             current = await self.redis.get(key)
             if current:
-                job_id = current.decode()
-                if await Job(job_id, self.redis, _queue_name=self.queue_name).status() in ACTIVE:
-                    return Submitted(job_id, existing=True)
-            job_id = await self._enqueue(spec, args, user_id, chat_id, language)
-            await self.redis.set(key, job_id, ex=7 * 24 * 3600)
-            return Submitted(job_id, existing=False)
+                running = current.decode()
+                if await Job(running, self.redis, _queue_name=self.queue_name).status() in ACTIVE:
+                    return Submitted(running, existing=True)
+            submitted = await self._enqueue(spec, args, user_id, chat_id, job_id, language)
+            if not submitted.existing:
+                await self.redis.set(key, submitted.job_id, ex=7 * 24 * 3600)
+            return submitted
 
     async def _enqueue(
         self,
@@ -168,9 +170,15 @@ class JobQueue:
         args: JobArgs,
         user_id: int | None,
         chat_id: int | None,
+        job_id: str | None,
         language: str,
-    ) -> str:
-        job_id = uuid.uuid4().hex
+    ) -> Submitted:
+        if job_id is None:
+            job_id = uuid.uuid4().hex
+        # The claim comes before the audit row, so only one asker writes it; it lasts as long
+        # as arq keeps the job's result (arq alone would refuse the id only that long too).
+        elif not await self.redis.set(f"vkc:claimed:{job_id}", 1, nx=True, ex=KEEP_RESULT_S):
+            return Submitted(job_id, existing=True)
         payload = args.model_dump(mode="json")
         await storage.record_enqueued(
             self.sessions,
@@ -182,9 +190,9 @@ class JobQueue:
             language=language,
         )
         job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload)
-        if job is None:  # only if the uuid collided, which would be a bug worth seeing
+        if job is None:  # a uuid collided, or a claim expired before arq's result: worth seeing
             raise RuntimeError(f"job id {job_id} already exists")
-        return job_id
+        return Submitted(job_id, existing=False)
 
     async def notify_end(self, view: JobView, chat_id: int) -> None:
         """Hand a job's closing message to `send_notification`, at most once per job.

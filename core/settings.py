@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.crontab import cron_trigger
+
 IdSet = Annotated[frozenset[int], NoDecode]
 
 
@@ -73,6 +75,16 @@ class Settings(BaseSettings):
     # Telegram's upload limit for bots; bigger report files are zipped, then split.
     upload_limit_bytes: int = Field(50 * 1024 * 1024, ge=1024)
 
+    # The bot's scheduler: crontab rules in TIMEZONE ("0 9 * * *"), empty = off.
+    schedule_statistics: str = "0 4 * * *"
+    schedule_backup: str = "0 3 * * *"
+    schedule_cleanup: str = ""
+    schedule_digest: str = "0 9 * * *"
+    # A slot missed while the bot was down still runs at start if it is at most this old (s).
+    schedule_grace: int = Field(3600, ge=1, le=7 * 24 * 3600)
+    # /watch intervals are at least this many minutes.
+    watch_min_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
+
     @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
@@ -93,6 +105,21 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("expected a time zone name such as Europe/Moscow or UTC") from None
         return value
+
+    @field_validator(
+        "schedule_statistics", "schedule_backup", "schedule_cleanup", "schedule_digest"
+    )
+    @classmethod
+    def _check_crontab(cls, value: str) -> str:
+        rule = " ".join(value.split())
+        if rule:
+            try:
+                cron_trigger(rule, "UTC")
+            except ValueError as error:
+                raise ValueError(
+                    f"expected a crontab rule such as 0 9 * * * (empty: off): {error}"
+                ) from None
+        return rule
 
     @cached_property
     def zone(self) -> ZoneInfo:

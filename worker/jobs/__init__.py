@@ -9,6 +9,7 @@ from worker.jobs.analysis import (
 from worker.jobs.notify import send_notification
 from worker.jobs.parse import parse_vk_comments
 from worker.jobs.reports import generate_report, show_statistics, update_statistics
+from worker.jobs.scheduled import send_digest, watch_vk_comments
 
 __all__ = [
     "analyze_comment_chunk",
@@ -17,7 +18,9 @@ __all__ = [
     "generate_report",
     "parse_vk_comments",
     "process_batch_comments",
+    "send_digest",
     "send_notification",
     "show_statistics",
     "update_statistics",
+    "watch_vk_comments",
 ]
