@@ -13,6 +13,7 @@ from bot.handlers import (
     info,
     jobs,
     language,
+    maintenance,
     schedule,
     start,
 )
@@ -40,6 +41,7 @@ def build_dispatcher(settings: Settings, queue: JobQueue, scheduler: BotSchedule
         start.create_router(),
         language.create_router(),
         access.create_router(),
+        maintenance.create_router(),
         schedule.create_router(),
         jobs.create_router(),
         analysis.create_router(),

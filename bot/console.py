@@ -3,9 +3,9 @@
 Each input line is a message from a local admin, and the next line waits until everything the
 previous one started has ended, so a piped `/parse` then `/keywords` answers both, in order. A
 worker runs in this process, and a private Redis is started when REDIS_URL is not set. With
---demo, or with no VK_TOKEN, a bundled sample wall is served by the fake VK API on 127.0.0.1, so
-parsing goes through the real VK client code. The demo keeps nothing from earlier runs: its data
-directory is a new temporary one unless --data-dir names one.
+--demo, or with no VK token (neither VK_TOKEN nor VK_TOKENS), a bundled sample wall is served by
+the fake VK API on 127.0.0.1, so parsing goes through the real VK client code. The demo keeps
+nothing from earlier runs: its data directory is a new temporary one unless --data-dir names one.
 """
 
 from __future__ import annotations
@@ -165,13 +165,14 @@ async def private_services(demo: bool, base: Settings) -> AsyncIterator[dict[str
             redis = RedisServer().start()
             stack.callback(redis.stop)
             overrides["redis_url"] = redis.url
-        if demo or base.vk_token is None:
+        if demo or not base.vk_pool:
             from fakevk.api import FakeVK, load_demo_groups  # imported only when served
 
             fake_vk = FakeVK(load_demo_groups(), rps=base.vk_rps)
             overrides["vk_api_url"] = await fake_vk.start()
             stack.push_async_callback(fake_vk.stop)
             overrides["vk_token"] = DEMO_VK_TOKEN
+            overrides["vk_tokens"] = None  # a configured pool is not touched either
         yield overrides
 
 

@@ -14,18 +14,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from babel.numbers import format_decimal
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from core.groups import normalize_group
 from core.i18n import N_, _, current_language, ngettext
+from core.jobargs import JobArgs as JobArgs
+from core.maintenance.args import BackupArgs, CleanupArgs
+from core.maintenance.texts import describe_backup, describe_cleanup
 from core.reports.describe import describe_report, describe_stats, describe_update
 
 # Argument names as the usage lines and error messages show them (through `_()`).
@@ -39,12 +34,6 @@ ARG_NAMES = {
 
 # A community as people write it, stored in its normal form ("12345" or a screen name).
 GroupRef = Annotated[str, AfterValidator(normalize_group)]
-
-
-class JobArgs(BaseModel):
-    """Base of every argument model: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ParseArgs(JobArgs):
@@ -462,6 +451,24 @@ CATALOG: dict[str, JobSpec] = {
             dedupe=lambda args: f"statistics:{args.group or '*'}:{args.days or 0}",
             notify=False,
             timeout=3600,
+        ),
+        JobSpec(
+            name="cleanup_old_data",
+            args=CleanupArgs,
+            title=N_("Old data cleanup"),
+            describe=describe_cleanup,
+            admin_only=True,
+            dedupe=lambda args: "cleanup",
+            timeout=2 * 3600,
+        ),
+        JobSpec(
+            name="backup_database",
+            args=BackupArgs,
+            title=N_("Database backup"),
+            describe=describe_backup,
+            admin_only=True,
+            dedupe=lambda args: "backup",
+            timeout=2 * 3600,
         ),
         JobSpec(
             name="send_digest",

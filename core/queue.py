@@ -29,6 +29,7 @@ from core.catalog import ARG_NAMES, CATALOG, JobArgs, JobSpec
 from core.i18n import N_, _, ngettext, use_locale
 from core.jobstate import JobView, describe_result, final_text, job_view, worker_key
 from core.settings import Settings
+from core.vk.tokens import TokenPool
 
 ACTIVE = (JobStatus.queued, JobStatus.deferred, JobStatus.in_progress)
 ENDED = ("complete", "failed", "aborted")
@@ -324,6 +325,9 @@ class JobQueue:
             report["queue"] = info["queued"] + info["deferred"]
             check = await self.redis.get(self.queue_name + health_check_key_suffix)
             report["arq_health"] = check.decode() if check else None
+            if self.settings.vk_pool:
+                pool = TokenPool(self.redis, self.settings.vk_pool, self.settings.vk_rps)
+                report["vk_tokens"] = await pool.states()
         except Exception as exc:  # a health check reports, it does not raise
             report["redis_error"] = type(exc).__name__
         try:

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
 
     # VK
     vk_token: SecretStr | None = None
+    # More tokens, comma-separated: each keeps its own pace, so N tokens parse N times as fast.
+    vk_tokens: SecretStr | None = None
     vk_api_url: str = "https://api.vk.ru/method"
     vk_api_version: str = "5.199"
     vk_rps: float = Field(3.0, gt=0, le=100)
@@ -74,6 +76,10 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Moscow"
     # Telegram's upload limit for bots; bigger report files are zipped, then split.
     upload_limit_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+    # /cleanup deletes comments older than this many days (by their VK publication date).
+    retention_days: int = Field(365, ge=1, le=36500)
+    # backup_database keeps this many backups in DATA_DIR/backups/, removing older ones.
+    backup_keep: int = Field(7, ge=1, le=10_000)
 
     # The bot's scheduler: crontab rules in TIMEZONE ("0 9 * * *"), empty = off.
     schedule_statistics: str = "0 4 * * *"
@@ -171,9 +177,18 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'vkcomments.sqlite3').resolve()}"
 
+    @cached_property
+    def vk_pool(self) -> list[str]:
+        """Every VK token: VK_TOKEN and those of VK_TOKENS, each once, in that order."""
+        given = [self.vk_token.get_secret_value()] if self.vk_token else []
+        if self.vk_tokens:
+            given += self.vk_tokens.get_secret_value().split(",")
+        return list(dict.fromkeys(t.strip() for t in given if t.strip()))
+
     def secrets(self) -> list[str]:
         """Every secret the settings hold: tokens and the passwords inside service URLs."""
-        values = [s.get_secret_value() for s in (self.bot_token, self.vk_token) if s is not None]
+        values = [self.bot_token.get_secret_value()] if self.bot_token else []
+        values += self.vk_pool
         for url in (self.redis_url, self.database_url):
             password = urlsplit(url).password if url else None
             if password:
