@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from core.catalog import CATALOG
 from core.redis_server import RedisServer
 from fakevk.api import FakeVK, load_demo_groups
 from fakevk.wall import FakeGroup, build_synthetic_wall
@@ -120,8 +121,27 @@ async def fake_vk() -> AsyncIterator[FakeVK]:
 
 @pytest.fixture
 async def fake_tg() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API; afterwards, nothing the bot showed a person named a job function."""
     async with FakeTelegram(token=BOT_TOKEN) as server:
         yield server
+    leaks = function_names_shown(server)
+    assert not leaks, f"a job function's name shown to a person: {leaks[0]!r}"
+
+
+# What the bot sends that a person reads: messages, their edits, captions, button alerts.
+READ_TEXT_FIELDS = ("text", "caption")
+
+
+def function_names_shown(tg: FakeTelegram) -> list[str]:
+    """Every text the bot sent (each edit too, refused attempts too) that names a catalog job
+    function: job titles are what people read."""
+    texts = [
+        str(call.params[key])
+        for call in tg.calls
+        for key in READ_TEXT_FIELDS
+        if call.params.get(key) is not None
+    ]
+    return [text for text in texts if any(name in text for name in CATALOG)]
 
 
 @pytest.fixture

@@ -39,7 +39,9 @@ async def test_audit_rows_end_with_status_tries_and_times(
             for n in range(JOBS_AT_ONCE)
         )
     )
-    failing = await queue.submit(keywords, KeywordsArgs(group="nobody"), user_id=7, chat_id=None)
+    failing = await queue.submit(
+        keywords, KeywordsArgs(group="nobody"), user_id=7, chat_id=None, language="en"
+    )
 
     worker = ResilientWorker(**worker_options(settings), handle_signals=False)
     await asyncio.wait_for(worker.async_run(), 120)  # burst: ends when the queue is empty
