@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.db import make_engine, make_sessionmaker, migrate
+from core.db import engine_for, make_sessionmaker, migrate
 from core.logs import setup_logging
 from core.redis_client import connect
 from core.settings import Settings, load_settings
@@ -31,7 +31,7 @@ async def open_queue(settings: Settings) -> AsyncIterator[JobQueue]:
     from core.queue import JobQueue
 
     await require_services(settings)
-    engine = make_engine(settings.db_url)
+    engine = engine_for(settings)
     await migrate(settings.db_url)
     redis = await connect(settings)
     try:

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from core import storage
 from core.audit import audit_trail
 from core.catalog import ARG_NAMES, CATALOG, JobArgs, JobSpec
-from core.i18n import N_, _, current_language, ngettext, use_locale
+from core.i18n import N_, _, ngettext, use_locale
 from core.jobstate import JobView, describe_result, final_text, job_view, worker_key
 from core.settings import Settings
 from core.vk.tokens import TokenPool
@@ -68,6 +68,9 @@ def explain(error: ValidationError) -> str:
         return _(_BOUNDS[kind], field=name, limit=next(iter(ctx.values()), ""))
     if kind in ("string_too_short", "too_short"):
         return _("{field} must not be empty", field=name)
+    if kind == "too_long" and ctx.get("field_type") == "List":
+        most = int(ctx.get("max_length", 0))
+        return ngettext("{field}: {n} item at most", "{field}: {n} items at most", most, field=name)
     if kind in ("string_too_long", "too_long"):
         most = int(ctx.get("max_length", 0))
         return ngettext(
@@ -110,15 +113,19 @@ class JobQueue:
         user_id: int | None,
         chat_id: int | None,
         job_id: str | None = None,
+        language: str | None = None,
     ) -> Submitted:
         """Enqueue a job; a job with the same dedupe key still running is returned instead.
 
         A given `job_id` (the scheduler's slot ids) is enqueued at most once, whoever asks:
-        the second asker gets it back as existing. The job is recorded with the current
-        language, in which the worker will write its texts.
+        the second asker gets it back as existing. The job is recorded with `language`, in
+        which the worker will write its texts: the language of the person who asked for it.
+        A job nobody asked for (a recount after a parse, a scheduled run, an API call without
+        a chat) speaks DEFAULT_LANGUAGE, whatever language the code that queued it ran in.
         """
+        language = language or self.settings.default_language
         if spec.dedupe is None:
-            return await self._enqueue(spec, args, user_id, chat_id, job_id)
+            return await self._enqueue(spec, args, user_id, chat_id, job_id, language)
         key = f"vkc:dedupe:{spec.dedupe(args)}"
         async with self.redis.lock(f"{key}:lock", timeout=30, blocking_timeout=30):
             current = await self.redis.get(key)
@@ -126,7 +133,7 @@ class JobQueue:
                 running = current.decode()
                 if await Job(running, self.redis, _queue_name=self.queue_name).status() in ACTIVE:
                     return Submitted(running, existing=True)
-            submitted = await self._enqueue(spec, args, user_id, chat_id, job_id)
+            submitted = await self._enqueue(spec, args, user_id, chat_id, job_id, language)
             if not submitted.existing:
                 await self.redis.set(key, submitted.job_id, ex=7 * 24 * 3600)
             return submitted
@@ -138,6 +145,7 @@ class JobQueue:
         user_id: int | None,
         chat_id: int | None,
         job_id: str | None,
+        language: str,
     ) -> Submitted:
         if job_id is None:
             job_id = uuid.uuid4().hex
@@ -153,7 +161,7 @@ class JobQueue:
             user_id=user_id,
             chat_id=chat_id,
             args=payload,
-            language=current_language(),
+            language=language,
         )
         job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload)
         if job is None:  # a uuid collided, or a claim expired before arq's result: worth seeing

@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from core.crontab import cron_trigger
 
 IdSet = Annotated[frozenset[int], NoDecode]
+# SQLAlchemy's own defaults for a connection pool.
+POOL_SIZE, MAX_OVERFLOW = 5, 10
 
 
 class Settings(BaseSettings):
@@ -61,6 +63,10 @@ class Settings(BaseSettings):
     # storage
     data_dir: Path = Path("data")
     database_url: str | None = None
+    # PostgreSQL connections per process: the pool, and how many more it may open at a peak
+    # (a worker needs about ARQ_MAX_JOBS + 2 at once; the server's max_connections bounds all).
+    db_pool_size: int = Field(POOL_SIZE, ge=1, le=1000)
+    db_max_overflow: int = Field(MAX_OVERFLOW, ge=0, le=1000)
 
     # access and notifications
     admin_ids: IdSet = frozenset()

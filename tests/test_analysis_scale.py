@@ -18,7 +18,6 @@ from core import analysis, storage
 from core.db import make_engine, make_sessionmaker, migrate
 from core.models import Comment
 from core.text.keywords import count_document, prune
-from tests.test_storage import pytest_generate_tests, sessions  # noqa: F401  (fixtures)
 
 OWNER = -9
 TOTAL = 200_000
@@ -45,7 +44,7 @@ async def fill(db: storage.Sessions, total: int, analysed: int) -> None:
             await session.execute(insert(Comment), rows[start : start + 20_000])
 
 
-async def test_parts_and_keywords_over_200k_comments(sessions: storage.Sessions) -> None:  # noqa: F811
+async def test_parts_and_keywords_over_200k_comments(sessions: storage.Sessions) -> None:
     """Parts are key ranges that cover the unanalysed comments exactly; /keywords' path
     analyses the rest and counts all 200,000."""
     await fill(sessions, TOTAL, ANALYSED_BEFORE)

@@ -110,6 +110,10 @@ async def test_parse_story(
     assert "3 new comments" in third, third
     assert f"{readable + 3} comments of this community are stored in total" in third
     assert stored_comments(tmp_path / "data") == expected + 3
+    # /keywords speaks of the same number: the new comments of all three parses.
+    sent = fake_tg.send_text("/keywords taiga_demo", user_id=ADMIN_ID)
+    keywords = await fake_tg.wait_for_message(ADMIN_ID, "keywords of", after=sent, timeout=120)
+    assert f": keywords of {readable + 3} comments," in (keywords.text or ""), keywords.text
 
 
 async def test_queue_and_health(services: list[Process], fake_tg: FakeTelegram) -> None:

@@ -16,7 +16,7 @@ from arq.constants import retry_key_prefix
 from core import jobstate, storage
 from core.audit import audit_trail
 from core.catalog import JobArgs, JobSpec
-from core.db import make_engine, make_sessionmaker, migrate
+from core.db import engine_for, make_sessionmaker, migrate
 from core.i18n import set_language
 from core.queue import JobQueue
 from core.settings import Settings, load_settings
@@ -34,7 +34,7 @@ JobFunction = Callable[[Ctx, Any], Awaitable[Any]]
 async def startup(ctx: Ctx) -> None:
     """Open the database, the Bot API client, announce this worker and start its sweeper."""
     settings: Settings = ctx.setdefault("settings", load_settings())
-    engine = make_engine(settings.db_url)
+    engine = engine_for(settings)
     await migrate(settings.db_url)
     ctx["engine"] = engine
     ctx["sessions"] = make_sessionmaker(engine)
