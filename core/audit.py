@@ -15,6 +15,7 @@ a commit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -48,10 +49,21 @@ class Batch:
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
-    awaited: bool = False  # someone waits for this batch's commit: write it at once
+    # Someone waits for this batch's commit: write it at once, even in the middle of lingering.
+    awaited: asyncio.Event = field(default_factory=asyncio.Event)
 
     def empty(self) -> bool:
         return not self.inserts and not self.updates
+
+    async def linger(self) -> None:
+        """Let updates nobody waits for gather for LINGER_S, unless someone starts waiting.
+
+        A new job's row waits in the batch being gathered: a fixed linger cost every enqueue
+        up to LINGER_S (at queue speed, a sender's whole time per job).
+        """
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(LINGER_S):
+                await self.awaited.wait()
 
 
 class AuditTrail:
@@ -81,7 +93,7 @@ class AuditTrail:
         await self._committed(batch)
 
     async def _committed(self, batch: Batch) -> None:
-        batch.awaited = True
+        batch.awaited.set()
         self._start_writer()
         error = await asyncio.shield(batch.written)
         if error is not None:
@@ -104,9 +116,8 @@ class AuditTrail:
     async def _write_batches(self) -> None:
         delay = FIRST_DELAY_S
         while self.gathering is not None and not self.gathering.empty():
-            if not self.gathering.awaited:
-                # Nobody waits for these updates: let more gather so they share a commit.
-                await asyncio.sleep(LINGER_S)
+            # Nobody waits for these updates yet: let more gather so they share a commit.
+            await self.gathering.linger()
             batch, self.gathering = self.gathering, None
             try:
                 await self._write(batch)

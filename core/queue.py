@@ -20,6 +20,8 @@ from arq.constants import (
 from arq.jobs import Job, JobStatus, deserialize_job_raw, serialize_result
 from pydantic import ValidationError
 from redis.asyncio import ConnectionPool
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 from sqlalchemy import text
 
@@ -56,9 +58,41 @@ async def connect(settings: Settings) -> ArqRedis:
         socket_connect_timeout=settings.redis_timeout,
         socket_timeout=settings.redis_timeout,
     )
+    connections.connection_class = _cheaply_bounded(connections.connection_class)
     redis = ArqRedis(connections, default_queue_name=settings.arq_queue_name)
     redis.auto_close_connection_pool = True  # aclose() closes the connections it made
     return redis
+
+
+def _cheaply_bounded(kind: type[AbstractConnection]) -> type[AbstractConnection]:
+    """`kind` (plain, TLS or Unix socket) with its writes bounded by a cheap timeout.
+
+    With `socket_timeout` set, redis-py bounds every write with `asyncio.wait_for`, which runs
+    the write as a task of its own: a task per Redis command, about a third of a worker's CPU
+    per job at queue speed (measured with `bench.bench_queue`). Reads keep redis-py's bound,
+    which is already a plain `asyncio.timeout`; writes get the same here.
+    """
+    if kind in _BOUNDED:
+        return _BOUNDED[kind]
+
+    class CheaplyBounded(kind):  # type: ignore[valid-type,misc]
+        async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+            bound: float | None = self.socket_timeout  # type: ignore[has-type]
+            self.socket_timeout = None  # redis-py's own write bound off; ours on
+            try:
+                async with asyncio.timeout(bound):
+                    await super().send_packed_command(command, check_health)
+            except TimeoutError:
+                raise RedisTimeoutError("Timeout writing to socket") from None
+            finally:
+                self.socket_timeout = bound
+
+    CheaplyBounded.__name__ = f"CheaplyBounded{kind.__name__}"
+    _BOUNDED[kind] = CheaplyBounded
+    return CheaplyBounded
+
+
+_BOUNDED: dict[type[AbstractConnection], type[AbstractConnection]] = {}
 
 
 def validation_context(settings: Settings) -> dict[str, Any]:
@@ -113,6 +147,28 @@ _BOUNDS = {
 }
 
 
+# The job argument that carries its `Origin`; the worker takes it out before the job's own.
+ORIGIN = "_origin"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a job closes and in which language: carried in the job itself (as a dict under
+    ORIGIN), so the worker learns it without reading the job's audit row on every job."""
+
+    chat_id: int | None
+    language: str | None
+
+    def carried(self) -> dict[str, Any]:
+        return {ORIGIN: {"chat_id": self.chat_id, "language": self.language}}
+
+    @classmethod
+    def of(cls, carried: Any) -> Origin | None:
+        if not isinstance(carried, dict):
+            return None
+        return cls(chat_id=carried.get("chat_id"), language=carried.get("language"))
+
+
 @dataclass(frozen=True)
 class Submitted:
     job_id: str
@@ -153,6 +209,7 @@ class JobQueue:
     ) -> str:
         job_id = uuid.uuid4().hex
         payload = args.model_dump(mode="json")
+        origin = Origin(chat_id=chat_id, language=current_language())
         await storage.record_enqueued(
             self.sessions,
             job_id=job_id,
@@ -160,9 +217,9 @@ class JobQueue:
             user_id=user_id,
             chat_id=chat_id,
             args=payload,
-            language=current_language(),
+            language=origin.language,
         )
-        job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload)
+        job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload, **origin.carried())
         if job is None:  # only if the uuid collided, which would be a bug worth seeing
             raise RuntimeError(f"job id {job_id} already exists")
         return job_id
@@ -178,23 +235,30 @@ class JobQueue:
             chat_id=chat_id,
             text=final_text(view),
             job_id=view.job_id,
+            **Origin(chat_id=None, language=current_language()).carried(),
         )
 
-    async def close(self, job_id: str) -> bool:
+    async def close(self, job_id: str, origin: Origin | None = None) -> bool:
         """Close an ended job: hand its closing message over, then record how it ended.
 
         False while the job has not ended. In this order a crash anywhere leaves the audit row
         open, so the sweeper calls this again; the message's fixed job id keeps it single.
+        `origin`: the job's, when the caller has it (the worker); else read from the audit row.
         """
-        view = await job_view(self.redis, self.sessions, job_id, self.queue_name)
+        view = await job_view(
+            self.redis, self.sessions, job_id, self.queue_name, read_audit=origin is None
+        )
+        if origin is None:
+            audit = view.audit
+            origin = Origin(audit.chat_id, audit.language) if audit else Origin(None, None)
         # Whoever closes it (worker, sweeper, the bot for an aborted queued job), the job closes
         # in the language of the person who asked for it.
-        with use_locale(self._language(view)):
+        with use_locale(origin.language or self.settings.default_language):
             if view.status == "lost":  # arq holds nothing of it any more (Redis lost its data)
                 view.status, view.error = "failed", _("lost from the queue")
             if view.status not in ENDED:
                 return False
-            chat_id = self._recipient(view)
+            chat_id = self._recipient(view, origin)
             if chat_id is not None:
                 await self.notify_end(view, chat_id)
             complete = view.status == "complete"
@@ -210,15 +274,10 @@ class JobQueue:
         )
         return True
 
-    def _language(self, view: JobView) -> str:
-        if view.audit is not None and view.audit.language:
-            return view.audit.language
-        return self.settings.default_language
-
-    def _recipient(self, view: JobView) -> int | None:
+    def _recipient(self, view: JobView, origin: Origin) -> int | None:
         """A person's job closes in its chat; an internal one speaks of a failure, to admins."""
-        if view.audit is not None and view.audit.chat_id:
-            return view.audit.chat_id
+        if origin.chat_id:
+            return origin.chat_id
         spec = CATALOG.get(view.job_name or "")
         if view.status == "failed" and spec is not None and spec.notify:
             return self.settings.notify_chat_id

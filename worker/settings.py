@@ -14,7 +14,7 @@ from core.catalog import CATALOG, JobSpec
 from core.i18n import _
 from core.jobstate import JobFailed
 from core.logs import guard_secrets, safe_reason
-from core.queue import KEEP_RESULT_S, redis_settings, validation_context
+from core.queue import KEEP_RESULT_S, ORIGIN, Origin, redis_settings, validation_context
 from core.settings import Settings, load_settings
 from core.startup import require_services
 from core.vk.errors import VkError
@@ -38,6 +38,7 @@ def _bind(spec: JobSpec) -> Function:
     function: Callable[[dict[str, Any], Any], Awaitable[Any]] = getattr(jobs, spec.name)
 
     async def run(ctx: dict[str, Any], **kwargs: Any) -> Any:
+        await context.adopt_origin(ctx, Origin.of(kwargs.pop(ORIGIN, None)))
         try:
             args = spec.args.model_validate(kwargs, context=validation_context(ctx["settings"]))
             return await context.run_job(ctx, spec, function, args)
