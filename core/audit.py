@@ -6,7 +6,8 @@ all of them ("group commit"): when idle an event is written at once, under load 
 a commit.
 
 * `insert` (a job being enqueued) waits until its row is committed: the job must not reach a
-  worker before the row that says whose chat it closes in. A failed write raises to the caller.
+  worker before its row, which the worker's updates (started, finished) change. A failed write
+  raises to the caller. It never waits out the linger of updates gathered before it.
 * `update` (started, tries, finished, status) does not wait: it is written with the next batch,
   retried with backoff while the database is away, and merged with later updates of the job.
   What a killed process had not written yet, the worker's sweeper reconciles from arq's state.
