@@ -29,6 +29,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import psutil
 import redis.asyncio as aioredis
@@ -37,13 +38,23 @@ from core import storage
 from core.db import make_engine, make_sessionmaker, migrate
 from core.redis_server import RedisServer
 from core.vk.client import MAX_EXECUTE_CALLS, VkClient
-from core.vk.ratelimit import RateLimiter
+from core.vk.tokens import TokenPool
 from core.vk.wall import PAGE, THREAD_PREVIEW, Totals, WallParser
-from fakevk.api import FakeGroup, FakeVK, build_synthetic_wall, load_demo_groups
+from fakevk.api import FakeGroup, FakeVK, FakeVKStats, build_synthetic_wall, load_demo_groups
 
 TOKEN = "bench-token-0123456789"
 BATCHED_GROUP = 7001
 PLAIN_GROUP = 7002
+
+
+class FakeServer(Protocol):
+    """A fake VK serving the wall: in this process (FakeVK) or another (bench_tokens)."""
+
+    @property
+    def url(self) -> str | None: ...
+
+    @property
+    def stats(self) -> FakeVKStats: ...
 
 
 @dataclass
@@ -55,7 +66,8 @@ class Run:
     requests: int
     error6: int
     min_requests: int
-    rps: float
+    rps: float  # of the whole pool
+    cpu_seconds: float  # of this process (parser, database and, when it runs here, the fake)
 
     @property
     def per_second(self) -> float:
@@ -96,26 +108,30 @@ def current_rss_mb() -> float:
 
 async def parse_once(
     name: str,
-    fake: FakeVK,
+    fake: FakeServer,
     group: FakeGroup,
     redis: aioredis.Redis,
     db_url: str,
     *,
     rps: float,
     batching: bool,
+    tokens: tuple[str, ...] = (TOKEN,),
 ) -> Run:
     engine = make_engine(db_url)
     sessions = make_sessionmaker(engine)
     assert fake.url is not None
-    client = VkClient(TOKEN, RateLimiter(redis, TOKEN, rps), api_url=fake.url)
+    client = VkClient(TokenPool(redis, tokens, rps), api_url=fake.url)
     client.batching = batching
     parser = WallParser(
         client, sessions, redis, job_id=f"bench-{name}", group_id=group.id, limit=10**9
     )
-    requests_before, error6_before = fake.stats.requests, fake.stats.error6
-    started = time.perf_counter()
+    before = fake.stats
+    requests_before, error6_before = before.requests, before.error6  # it may be the live object
+    started, cpu_started = time.perf_counter(), time.process_time()
     totals = await parser.run()
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
+    after = fake.stats
     await parser.clear_checkpoint()
     stored = await storage.count_comments(sessions, -group.id)
     await engine.dispose()
@@ -124,18 +140,21 @@ async def parse_once(
         seconds=seconds,
         totals=totals,
         stored=stored,
-        requests=fake.stats.requests - requests_before,
-        error6=fake.stats.error6 - error6_before,
+        requests=after.requests - requests_before,
+        error6=after.error6 - error6_before,
         min_requests=min_requests(group),
-        rps=rps,
+        rps=rps * len(tokens),
+        cpu_seconds=cpu_seconds,
     )
 
 
 def open_comments(group: FakeGroup) -> int:
+    """Readable comments on posts whose comments are open: what a parse stores and counts."""
     return sum(
-        len(p.comments) + sum(len(c.replies) for c in p.comments)
+        int(not c.deleted) + sum(int(not r.deleted) for r in c.replies)
         for p in group.posts
         if not p.comments_closed
+        for c in p.comments
     )
 
 
@@ -212,7 +231,7 @@ async def bench(args: argparse.Namespace) -> int:
     problems = [
         f"{run.name}: stored {run.stored} of {open_comments(wall)} comments"
         for run, wall in ((batched, batched_wall), (plain, plain_wall))
-        if run.stored != open_comments(wall) or run.totals.comments_parsed != run.stored
+        if run.stored != open_comments(wall) or run.totals.comments_saved != run.stored
     ]
     for problem in problems:
         print(f"MISMATCH {problem}", file=sys.stderr)

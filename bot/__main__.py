@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.app import announce_commands, build_dispatcher
+from bot.scheduler import BotScheduler
 from core.db import make_engine, make_sessionmaker, migrate
 from core.logs import setup_logging
 from core.queue import JobQueue, connect
@@ -31,10 +32,21 @@ async def open_queue(settings: Settings) -> AsyncIterator[JobQueue]:
         await engine.dispose()
 
 
+@contextlib.asynccontextmanager
+async def scheduling(queue: JobQueue) -> AsyncIterator[BotScheduler]:
+    """The recurring jobs and the watches, enqueued while the bot runs."""
+    scheduler = BotScheduler(queue)
+    await scheduler.start()
+    try:
+        yield scheduler
+    finally:
+        scheduler.stop()
+
+
 async def run_polling(settings: Settings) -> None:
     bot = make_bot(settings)
-    async with open_queue(settings) as queue:
-        dp = build_dispatcher(settings, queue)
+    async with open_queue(settings) as queue, scheduling(queue) as scheduler:
+        dp = build_dispatcher(settings, queue, scheduler)
         await announce_commands(bot)
         await dp.start_polling(bot, handle_signals=True)
 

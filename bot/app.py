@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 
-from bot.handlers import access, analysis, control, errors, fallback, info, jobs, language, start
+from bot.handlers import (
+    access,
+    analysis,
+    control,
+    errors,
+    fallback,
+    info,
+    jobs,
+    language,
+    maintenance,
+    schedule,
+    start,
+)
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.language import LanguageMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
+from bot.scheduler import BotScheduler
 from core.i18n import RUSSIAN_READERS, use_locale
 from core.queue import JobQueue
 from core.settings import Settings
 
 
-def build_dispatcher(settings: Settings, queue: JobQueue) -> Dispatcher:
+def build_dispatcher(settings: Settings, queue: JobQueue, scheduler: BotScheduler) -> Dispatcher:
     """A fresh dispatcher with fresh routers (a router can be attached only once)."""
-    dp = Dispatcher(settings=settings, queue=queue)
+    dp = Dispatcher(settings=settings, queue=queue, scheduler=scheduler)
     # On the whole update, so that even the error handler answers in the user's language.
     dp.update.outer_middleware(LanguageMiddleware(queue.sessions, settings.default_language))
     access_guard = AccessMiddleware(settings, queue.sessions)
@@ -28,6 +41,8 @@ def build_dispatcher(settings: Settings, queue: JobQueue) -> Dispatcher:
         start.create_router(),
         language.create_router(),
         access.create_router(),
+        maintenance.create_router(),
+        schedule.create_router(),
         jobs.create_router(),
         analysis.create_router(),
         info.create_router(),

@@ -3,9 +3,9 @@
 Each input line is a message from a local admin, and the next line waits until everything the
 previous one started has ended, so a piped `/parse` then `/keywords` answers both, in order. A
 worker runs in this process, and a private Redis is started when REDIS_URL is not set. With
---demo, or with no VK_TOKEN, a bundled sample wall is served by the fake VK API on 127.0.0.1, so
-parsing goes through the real VK client code. The demo keeps nothing from earlier runs: its data
-directory is a new temporary one unless --data-dir names one.
+--demo, or with no VK token (neither VK_TOKEN nor VK_TOKENS), a bundled sample wall is served by
+the fake VK API on 127.0.0.1, so parsing goes through the real VK client code. The demo keeps
+nothing from earlier runs: its data directory is a new temporary one unless --data-dir names one.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from aiogram import Bot, Dispatcher
 from arq.utils import import_string
 from arq.worker import Worker
 
-from bot.__main__ import open_queue
+from bot.__main__ import open_queue, scheduling
 from bot.app import build_dispatcher
 from bot.console_logs import setup_console_logging
 from bot.console_session import (
@@ -124,8 +124,12 @@ async def console_conversation(options: ConsoleOptions, base: Settings) -> None:
         setup_console_logging(log_file, settings.log_level, settings.secrets())
         greet(options.demo, "vk_token" in overrides, data_dir, log_file)
         bot = Bot(CONSOLE_TOKEN, session=ConsoleSession(data_dir / "console"))
-        async with open_queue(settings) as queue, in_process_worker(settings, queue, bot) as worker:
-            await converse(build_dispatcher(settings, queue), bot, worker, queue)
+        async with (
+            open_queue(settings) as queue,
+            in_process_worker(settings, queue, bot) as worker,
+            scheduling(queue) as scheduler,
+        ):
+            await converse(build_dispatcher(settings, queue, scheduler), bot, worker, queue)
 
 
 @contextlib.asynccontextmanager
@@ -143,13 +147,14 @@ async def private_services(demo: bool, base: Settings) -> AsyncIterator[dict[str
             redis = RedisServer().start()
             stack.callback(redis.stop)
             overrides["redis_url"] = redis.url
-        if demo or base.vk_token is None:
+        if demo or not base.vk_pool:
             from fakevk.api import FakeVK, load_demo_groups  # imported only when served
 
             fake_vk = FakeVK(load_demo_groups(), rps=base.vk_rps)
             overrides["vk_api_url"] = await fake_vk.start()
             stack.push_async_callback(fake_vk.stop)
             overrides["vk_token"] = DEMO_VK_TOKEN
+            overrides["vk_tokens"] = None  # a configured pool is not touched either
         yield overrides
 
 

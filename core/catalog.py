@@ -13,10 +13,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from babel.numbers import format_decimal
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from core.groups import normalize_group
 from core.i18n import N_, _, current_language, ngettext
+from core.jobargs import JobArgs as JobArgs
+from core.maintenance.args import BackupArgs, CleanupArgs
+from core.maintenance.texts import describe_backup, describe_cleanup
 from core.reports.describe import describe_report, describe_stats, describe_update
 
 # Argument names as the usage lines and error messages show them (through `_()`).
@@ -30,12 +33,6 @@ ARG_NAMES = {
 
 # A community as people write it, stored in its normal form ("12345" or a screen name).
 GroupRef = Annotated[str, AfterValidator(normalize_group)]
-
-
-class JobArgs(BaseModel):
-    """Base of every argument model: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ParseArgs(JobArgs):
@@ -100,6 +97,17 @@ class StatisticsArgs(JobArgs):
     days: int | None = Field(
         None, ge=1, le=3650, description="also recount every day of the last N days"
     )
+
+
+class DigestArgs(JobArgs):
+    """The digest has no arguments: it speaks of the last day, to the configured chats."""
+
+
+class WatchArgs(JobArgs):
+    """A watch's parse: the community, and the chat that hears of new comments."""
+
+    group: GroupRef = Field(description="the community")
+    chat_id: int = Field(description="the chat that set the watch")
 
 
 class NotificationArgs(JobArgs):
@@ -264,6 +272,13 @@ def _describe_batch(result: dict[str, Any]) -> str:
     return f"{group}: {text}" if group else text
 
 
+def _describe_digest(result: dict[str, Any]) -> str:
+    chats = int(result.get("chats", 0))
+    if not chats:
+        return _("made, but sent nowhere: set NOTIFY_CHAT_ID or send /digest on in a chat")
+    return ngettext("sent to {n} chat", "sent to {n} chats", chats)
+
+
 def _describe_notification(result: dict[str, Any]) -> str:
     return _("sent") if result.get("sent") else _("already sent earlier")
 
@@ -376,6 +391,45 @@ CATALOG: dict[str, JobSpec] = {
             dedupe=lambda args: f"statistics:{args.group or '*'}:{args.days or 0}",
             notify=False,
             timeout=3600,
+        ),
+        JobSpec(
+            name="cleanup_old_data",
+            args=CleanupArgs,
+            title=N_("Old data cleanup"),
+            describe=describe_cleanup,
+            admin_only=True,
+            dedupe=lambda args: "cleanup",
+            timeout=2 * 3600,
+        ),
+        JobSpec(
+            name="backup_database",
+            args=BackupArgs,
+            title=N_("Database backup"),
+            describe=describe_backup,
+            admin_only=True,
+            dedupe=lambda args: "backup",
+            timeout=2 * 3600,
+        ),
+        JobSpec(
+            name="send_digest",
+            args=DigestArgs,
+            title=N_("Daily digest"),
+            describe=_describe_digest,
+            admin_only=True,
+            card=False,
+            timeout=1800,
+        ),
+        JobSpec(
+            name="watch_vk_comments",
+            args=WatchArgs,
+            title=N_("Watched community check"),
+            describe=_describe_parse,
+            admin_only=True,
+            # A watch's parse and a person's /parse of the community share one dedupe key:
+            # one parse of a community at a time, whoever started it.
+            dedupe=lambda args: f"parse:{args.group}",
+            timeout=2 * 3600,
+            progress_unit="posts",
         ),
         JobSpec(
             name="send_notification",

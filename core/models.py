@@ -76,6 +76,9 @@ class Comment(Base):
     # so both databases group by the same local day; recomputed when TIMEZONE changes.
     local_day: Mapped[dt.date | None] = mapped_column(Date)  # `date` is a column here
     local_hour: Mapped[int | None] = mapped_column(SmallInteger)
+    # When this comment was first stored (the digest counts what came in since the last one);
+    # NULL for rows stored before it was recorded.
+    stored_at: Mapped[datetime | None]
 
     # Reports count readable comments of a community's days: this partial index holds all
     # their GROUP BY columns (and `deleted`, or SQLite reads each row to check it), so they are
@@ -119,9 +122,22 @@ class DailyStats(Base):
     likes: Mapped[int] = mapped_column(Integer, default=0)
     hours: Mapped[list[int]] = mapped_column(JSON, default=list)  # comments per local hour
     top_authors: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[from_id, comments]]
-    top_terms: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[term, comments]]
     analyzed: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime]
+
+
+class DailyTerm(Base):
+    """How many of a community's analysed comments of one local day mention a term (a word
+    or a two-word phrase): the day's commonest terms, which reports rank keywords from."""
+
+    __tablename__ = "stats_daily_terms"
+    # The other communities' terms of a period (a report's background), from the index alone.
+    __table_args__ = (Index("ix_stats_daily_terms_day", "day", "owner_id", "term", "comments"),)
+
+    owner_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    term: Mapped[str] = mapped_column(String(255), primary_key=True)  # at most MAX_TERM
+    comments: Mapped[int] = mapped_column(Integer)
 
 
 class StatsDirtyDay(Base):
@@ -187,3 +203,26 @@ class AccessGrant(Base):
     target_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     granted_by: Mapped[int] = mapped_column(BigInteger)
     granted_at: Mapped[datetime]
+
+
+class Watch(Base):
+    """/watch: a community parsed every `minutes` for the chat that asked, which hears of what
+    is new."""
+
+    __tablename__ = "watches"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    group: Mapped[str] = mapped_column(String(255), primary_key=True)  # normal form
+    minutes: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class DigestSubscription(Base):
+    """/digest on: a chat that receives the daily digest besides NOTIFY_CHAT_ID."""
+
+    __tablename__ = "digest_subscriptions"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    subscribed_by: Mapped[int] = mapped_column(BigInteger)
+    subscribed_at: Mapped[datetime]

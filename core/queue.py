@@ -31,6 +31,7 @@ from core.catalog import ARG_NAMES, CATALOG, JobArgs, JobSpec
 from core.i18n import N_, _, current_language, ngettext, use_locale
 from core.jobstate import JobView, describe_result, final_text, job_view, worker_key
 from core.settings import Settings
+from core.vk.tokens import TokenPool
 
 ACTIVE = (JobStatus.queued, JobStatus.deferred, JobStatus.in_progress)
 ENDED = ("complete", "failed", "aborted")
@@ -185,29 +186,48 @@ class JobQueue:
         self.queue_name = settings.arq_queue_name
 
     async def submit(
-        self, spec: JobSpec, args: JobArgs, *, user_id: int | None, chat_id: int | None
+        self,
+        spec: JobSpec,
+        args: JobArgs,
+        *,
+        user_id: int | None,
+        chat_id: int | None,
+        job_id: str | None = None,
     ) -> Submitted:
         """Enqueue a job; a job with the same dedupe key still running is returned instead.
 
-        The job is recorded with the current language, in which the worker will write its texts.
+        A given `job_id` (the scheduler's slot ids) is enqueued at most once, whoever asks:
+        the second asker gets it back as existing. The job is recorded with the current
+        language, in which the worker will write its texts.
         """
         if spec.dedupe is None:
-            return Submitted(await self._enqueue(spec, args, user_id, chat_id), existing=False)
+            return await self._enqueue(spec, args, user_id, chat_id, job_id)
         key = f"vkc:dedupe:{spec.dedupe(args)}"
         async with self.redis.lock(f"{key}:lock", timeout=30, blocking_timeout=30):
             current = await self.redis.get(key)
             if current:
-                job_id = current.decode()
-                if await Job(job_id, self.redis, _queue_name=self.queue_name).status() in ACTIVE:
-                    return Submitted(job_id, existing=True)
-            job_id = await self._enqueue(spec, args, user_id, chat_id)
-            await self.redis.set(key, job_id, ex=7 * 24 * 3600)
-            return Submitted(job_id, existing=False)
+                running = current.decode()
+                if await Job(running, self.redis, _queue_name=self.queue_name).status() in ACTIVE:
+                    return Submitted(running, existing=True)
+            submitted = await self._enqueue(spec, args, user_id, chat_id, job_id)
+            if not submitted.existing:
+                await self.redis.set(key, submitted.job_id, ex=7 * 24 * 3600)
+            return submitted
 
     async def _enqueue(
-        self, spec: JobSpec, args: JobArgs, user_id: int | None, chat_id: int | None
-    ) -> str:
-        job_id = uuid.uuid4().hex
+        self,
+        spec: JobSpec,
+        args: JobArgs,
+        user_id: int | None,
+        chat_id: int | None,
+        job_id: str | None,
+    ) -> Submitted:
+        if job_id is None:
+            job_id = uuid.uuid4().hex
+        # The claim comes before the audit row, so only one asker writes it; it lasts as long
+        # as arq keeps the job's result (arq alone would refuse the id only that long too).
+        elif not await self.redis.set(f"vkc:claimed:{job_id}", 1, nx=True, ex=KEEP_RESULT_S):
+            return Submitted(job_id, existing=True)
         payload = args.model_dump(mode="json")
         origin = Origin(chat_id=chat_id, language=current_language())
         await storage.record_enqueued(
@@ -220,9 +240,9 @@ class JobQueue:
             language=origin.language,
         )
         job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload, **origin.carried())
-        if job is None:  # only if the uuid collided, which would be a bug worth seeing
+        if job is None:  # a uuid collided, or a claim expired before arq's result: worth seeing
             raise RuntimeError(f"job id {job_id} already exists")
-        return job_id
+        return Submitted(job_id, existing=False)
 
     async def notify_end(self, view: JobView, chat_id: int) -> None:
         """Hand a job's closing message to `send_notification`, at most once per job.
@@ -356,6 +376,9 @@ class JobQueue:
             report["queue"] = info["queued"] + info["deferred"]
             check = await self.redis.get(self.queue_name + health_check_key_suffix)
             report["arq_health"] = check.decode() if check else None
+            if self.settings.vk_pool:
+                pool = TokenPool(self.redis, self.settings.vk_pool, self.settings.vk_rps)
+                report["vk_tokens"] = await pool.states()
         except Exception as exc:  # a health check reports, it does not raise
             report["redis_error"] = type(exc).__name__
         try:

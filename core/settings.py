@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.crontab import cron_trigger
+
 IdSet = Annotated[frozenset[int], NoDecode]
 
 
@@ -43,6 +45,8 @@ class Settings(BaseSettings):
 
     # VK
     vk_token: SecretStr | None = None
+    # More tokens, comma-separated: each keeps its own pace, so N tokens parse N times as fast.
+    vk_tokens: SecretStr | None = None
     vk_api_url: str = "https://api.vk.ru/method"
     vk_api_version: str = "5.199"
     vk_rps: float = Field(3.0, gt=0, le=100)
@@ -72,6 +76,20 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Moscow"
     # Telegram's upload limit for bots; bigger report files are zipped, then split.
     upload_limit_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+    # /cleanup deletes comments older than this many days (by their VK publication date).
+    retention_days: int = Field(365, ge=1, le=36500)
+    # backup_database keeps this many backups in DATA_DIR/backups/, removing older ones.
+    backup_keep: int = Field(7, ge=1, le=10_000)
+
+    # The bot's scheduler: crontab rules in TIMEZONE ("0 9 * * *"), empty = off.
+    schedule_statistics: str = "0 4 * * *"
+    schedule_backup: str = "0 3 * * *"
+    schedule_cleanup: str = ""
+    schedule_digest: str = "0 9 * * *"
+    # A slot missed while the bot was down still runs at start if it is at most this old (s).
+    schedule_grace: int = Field(3600, ge=1, le=7 * 24 * 3600)
+    # /watch intervals are at least this many minutes.
+    watch_min_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
 
     @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
@@ -93,6 +111,21 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("expected a time zone name such as Europe/Moscow or UTC") from None
         return value
+
+    @field_validator(
+        "schedule_statistics", "schedule_backup", "schedule_cleanup", "schedule_digest"
+    )
+    @classmethod
+    def _check_crontab(cls, value: str) -> str:
+        rule = " ".join(value.split())
+        if rule:
+            try:
+                cron_trigger(rule, "UTC")
+            except ValueError as error:
+                raise ValueError(
+                    f"expected a crontab rule such as 0 9 * * * (empty: off): {error}"
+                ) from None
+        return rule
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -144,9 +177,18 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'vkcomments.sqlite3').resolve()}"
 
+    @cached_property
+    def vk_pool(self) -> list[str]:
+        """Every VK token: VK_TOKEN and those of VK_TOKENS, each once, in that order."""
+        given = [self.vk_token.get_secret_value()] if self.vk_token else []
+        if self.vk_tokens:
+            given += self.vk_tokens.get_secret_value().split(",")
+        return list(dict.fromkeys(t.strip() for t in given if t.strip()))
+
     def secrets(self) -> list[str]:
         """Every secret the settings hold: tokens and the passwords inside service URLs."""
-        values = [s.get_secret_value() for s in (self.bot_token, self.vk_token) if s is not None]
+        values = [self.bot_token.get_secret_value()] if self.bot_token else []
+        values += self.vk_pool
         for url in (self.redis_url, self.database_url):
             password = urlsplit(url).password if url else None
             if password:

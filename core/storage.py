@@ -157,11 +157,12 @@ async def save_comments(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> N
     if not rows:
         return
     extra = [name for name in ("likes", "local_day", "local_hour") if name in rows[0]]
+    now = utcnow()  # kept by a later upsert: `stored_at` is not among the updated columns
     async with sessions.begin() as session:
         await upsert(
             session,
             Comment.__table__,  # type: ignore[arg-type]
-            rows,
+            [{**row, "stored_at": now} for row in rows],
             keys=["owner_id", "post_id", "comment_id"],
             update=["text", "deleted", "from_id", "parent_id", *extra],
         )

@@ -55,6 +55,12 @@ API_VERSION = "5.199"
 
 RequestHook = Callable[[str, Params], None]
 
+# VK's answers to a token it refuses, by error code.
+_REJECTIONS = {
+    5: "User authorization failed: access_token has expired.",
+    17: "Validation required: please open redirect_uri in browser",
+}
+
 
 @dataclass
 class FakeVKStats:
@@ -66,6 +72,7 @@ class FakeVKStats:
     errors: Counter[int] = field(default_factory=Counter)  # by code, incl. inner execute errors
     max_rate: int = 0  # max requests of one token in any sliding 1.0 s window (all received)
     max_rate_by_token: dict[str, int] = field(default_factory=dict)
+    requests_by_token: Counter[str] = field(default_factory=Counter)  # all received
     methods: Counter[str] = field(default_factory=Counter)  # dispatched calls, "execute" too
     http_5xx: int = 0  # injected 502/503 answers
     slow: int = 0  # responses delayed by slow_every
@@ -85,6 +92,9 @@ class FakeVK(FakeWalls):
 
     ``tokens`` maps access tokens to their kind (``"user"`` or ``"service"``); None accepts any
     non-empty token as a user token.
+
+    ``reject(token, code)`` makes VK refuse a token from then on: error 5 (authorization failed)
+    or 17 (validation required), before any limit, as VK does.
 
     Rate limit: a request gets error 6 when its token already had ``rps`` accepted requests in
     the last 1.0 s (sliding window; ``execute`` is one request, its inner calls are free).
@@ -140,6 +150,7 @@ class FakeVK(FakeWalls):
         self._seen: dict[str, deque[float]] = {}
         self._accepted: dict[str, deque[float]] = {}
         self._used: Counter[str] = Counter()  # accepted requests per token, for the daily limit
+        self._rejected: dict[str, int] = {}  # token -> the error code VK now answers it with
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -246,6 +257,12 @@ class FakeVK(FakeWalls):
             await asyncio.sleep(self.faults.timeout_seconds)
         return response
 
+    def reject(self, token: str, code: int = 5) -> None:
+        """From now on answer every request with `token` with error `code` (5 or 17)."""
+        if code not in _REJECTIONS:
+            raise ValueError(f"a token is rejected with one of {sorted(_REJECTIONS)}")
+        self._rejected[token] = code
+
     def inject(self, kind: FaultKind, *, times: int = 1, after: int = 0) -> None:
         """Make the `times` HTTP requests that follow the next `after` ones fail with `kind`."""
         self.faults.add(kind, first=self.stats.requests + after + 1, times=times)
@@ -260,6 +277,7 @@ class FakeVK(FakeWalls):
     def _measure_rate(self, token: str, now: float) -> None:
         seen = _last_second(self._seen, token, now)
         seen.append(now)
+        self.stats.requests_by_token[token] += 1
         if len(seen) > self.stats.max_rate_by_token.get(token, 0):
             self.stats.max_rate_by_token[token] = len(seen)
             self.stats.max_rate = max(self.stats.max_rate, len(seen))
@@ -288,6 +306,9 @@ class FakeVK(FakeWalls):
     def _token_kind(self, token: str) -> str:
         if not token:
             raise FakeApiError(5, "User authorization failed: no access_token passed.")
+        if token in self._rejected:
+            code = self._rejected[token]
+            raise FakeApiError(code, _REJECTIONS[code])
         if self.tokens is None:
             return "user"
         kind = self.tokens.get(token)

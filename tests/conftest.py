@@ -148,6 +148,11 @@ def app_env(
         PROGRESS_INTERVAL="0.2",
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
+        # No recurring job fires in the middle of a test that did not ask for one.
+        SCHEDULE_STATISTICS="",
+        SCHEDULE_BACKUP="",
+        SCHEDULE_CLEANUP="",
+        SCHEDULE_DIGEST="",
     )
     return env
 

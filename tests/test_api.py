@@ -3,10 +3,12 @@ Redis and SQLite, the fake VK and Telegram APIs; every request over real HTTP.""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from api.routers.comments import CATALOG_SHORTCUTS
 from core.catalog import CATALOG
+from core.db import make_engine, make_sessionmaker, migrate
 from tests.apitools import (
     ADMIN_TOKEN,
     LONG_WALLS,
@@ -20,6 +22,8 @@ from tests.apitools import (
 )
 from tests.conftest import ADMIN_ID, Process
 from tests.fakes import FakeTelegram
+from tests.report_fixture import STORED
+from tests.test_reports_storage import seed
 
 PARSE = "/api/v1/comments/parse/vk/async"
 DEMO = "taiga_demo"
@@ -156,3 +160,41 @@ async def test_abort_rules(app_env: dict[str, str], tmp_path: Path) -> None:
         result = await client.get(f"/api/v1/arq/result/{mine}", headers=bearer(USER_TOKEN))
         assert result.status_code == 200 and result.json()["status"] == "aborted"
         assert (await wait_status(client, theirs))["status"] == "aborted"
+
+
+CLEANUP = "/api/v1/comments/cleanup/async"
+
+
+async def test_cleanup_over_http_needs_an_admin_token(
+    app_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The cleanup endpoint: a user token gets 403 and nothing happens; the admin token is the
+    confirmation the chat asks for, and the job deletes exactly the old rows."""
+    db = Path(app_env["DATA_DIR"]) / "vkcomments.sqlite3"
+    url = f"sqlite+aiosqlite:///{db}"
+    await migrate(url)
+    engine = make_engine(url)
+    await seed(make_sessionmaker(engine))
+    await engine.dispose()
+    async with api_running(api_env(app_env), tmp_path) as client:
+        refused = await client.post(CLEANUP, params={"days": 30}, headers=bearer(USER_TOKEN))
+        assert refused.status_code == 403, refused.text
+        assert "admin token" in refused.json()["message"]
+        bad = await client.post(CLEANUP, params={"days": 0}, headers=bearer(ADMIN_TOKEN))
+        assert bad.status_code == 422 and bad.json()["field"] == "days", bad.text
+
+        answer = await client.post(CLEANUP, params={"days": 30}, headers=bearer(ADMIN_TOKEN))
+        assert answer.status_code == 202, answer.text
+        data = answer.json()["data"]
+        assert (data["function"], data["days"]) == ("cleanup_old_data", 30)
+        done = await wait_status(client, data["job_id"])
+        assert done["status"] == "complete", done
+        # The report fixture's 3 comments of 35-45 days ago and their post; nothing else.
+        assert (done["result"]["comments"], done["result"]["posts"]) == (3, 1), done
+        assert "deleted 3 comments and 1 post" in done["status_text"]
+
+        again = await client.post(CLEANUP, headers=bearer(ADMIN_TOKEN))  # RETENTION_DAYS
+        repeat = await wait_status(client, again.json()["data"]["job_id"])
+        assert repeat["result"]["days"] == 365 and repeat["result"]["comments"] == 0, repeat
+    with sqlite3.connect(db) as check:
+        assert check.execute("SELECT count(*) FROM vk_comments").fetchone()[0] == STORED + 1 - 3

@@ -168,7 +168,7 @@ def test_worker_help_lists_its_subcommands(tmp_path: Path) -> None:
     done = run(["-m", "worker", "--help"], clean_env(tmp_path), timeout=60)
     assert done.returncode == 0, done.stderr
     listed = re.findall(r"^ {4}(\w+) ", done.stdout, flags=re.MULTILINE)
-    assert listed == ["run", "analyze"], done.stdout
+    assert listed == ["run", "analyze", "restore"], done.stdout
     wrong = run(["-m", "worker", "parse"], clean_env(tmp_path), timeout=60)
     assert wrong.returncode == 2
     assert "invalid choice: 'parse'" in wrong.stderr

@@ -94,7 +94,9 @@ async def test_report_story(services: object, fake_tg: FakeTelegram, tmp_path: P
     closing line, each once although Telegram's 429 made the job run again; /stats and
     /keywords count the same comments."""
     await bot_ready(fake_tg)
-    await parse_and_wait(fake_tg, "/parse report_club 1000")
+    _job, parsed = await parse_and_wait(fake_tg, "/parse report_club 1000")
+    # The parse summary counts readable comments: the deleted one is stored, never counted.
+    assert f"{STORED} comments of this community are stored in total" in parsed
     # The automatic analysis closes in this chat too: let it, so the report's messages follow.
     await fake_tg.wait_for_message(ADMIN_ID, "comments analysed", timeout=120)
     # The parse queued update_statistics: the days are counted before anyone asks.
@@ -123,6 +125,9 @@ async def test_report_story(services: object, fake_tg: FakeTelegram, tmp_path: P
     assert f"2. {link}_5 — 3 comments — «Пост про рыбалку»" in lines
     for rank, (author, count) in enumerate(TOP_AUTHORS, 1):
         assert f"{rank}. {' '.join(full_name(author))} — {count} comment" in summary.text
+    # Every comment says "текст": the keyword is in all of the period's analysed comments.
+    assert f"Top keywords of {CURRENT} analysed comments (how many mention each):" in lines
+    assert f"1. текст ({CURRENT})" in lines
 
     assert csv_doc.document_bytes and csv_doc.document_bytes.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(csv_doc.document_bytes.decode("utf-8-sig"))))[1:]
@@ -153,15 +158,24 @@ async def test_report_story(services: object, fake_tg: FakeTelegram, tmp_path: P
 async def test_report_refusals_and_bad_input(
     services: object, fake_tg: FakeTelegram, tmp_path: Path
 ) -> None:
-    """An unknown community and bad days get clear answers; a stranger gets the refusal and
-    no data at all."""
+    """An unknown community, an empty database and bad days get clear answers; a stranger
+    gets the refusal and no data at all."""
     await bot_ready(fake_tg)
     unknown = await ask(fake_tg, "/report nobody_here", "failed")
-    assert "nobody_here has no stored comments yet" in unknown
+    assert "nobody_here has no stored comments yet: /parse nobody_here first" in unknown
+    nothing = await ask(fake_tg, "/report", "Nothing stored")
+    assert "Nothing stored for all communities in the last 30 days." in nothing
+    assert "/parse <group>" in nothing
+    assert "No comments stored yet. Collect some: /parse <group>" in await ask(
+        fake_tg, "/stats", "No comments"
+    )
     usage = await ask(fake_tg, "/report report_club zero", "Usage: /report [group] [days]")
     assert "days must be a whole number" in usage
     sent = fake_tg.send_text("/report report_club", user_id=STRANGER_ID)
     await fake_tg.wait_for_message(STRANGER_ID, "Access denied", after=sent, timeout=30)
+    for command in ("/report", "/stats", "/stats report_club"):  # refused once an hour: silence
+        fake_tg.send_text(command, user_id=STRANGER_ID)
+    await ask(fake_tg, "/stats", "No comments")  # the bot has read the stranger's commands
     assert [m.kind for m in fake_tg.messages(STRANGER_ID)] == ["text"]
     with sqlite3.connect(tmp_path / "data" / "vkcomments.sqlite3") as db:
         jobs = db.execute("SELECT count(*) FROM job_audit WHERE user_id = ?", (STRANGER_ID,))

@@ -294,6 +294,25 @@ async def test_rate_limit_per_token(session: aiohttp.ClientSession) -> None:
         assert vk.stats.max_rate_by_token == {"a": 4, "b": 1}
 
 
+async def test_a_rejected_token_gets_its_error_and_the_others_are_served(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with FakeVK(small_wall(), rps=3) as vk:
+        assert vk.url is not None
+        assert "response" in await caller(session, vk.url, "a")("wall.get", owner_id=OWNER)
+        vk.reject("a")
+        vk.reject("v", 17)
+        for token, code in (("a", 5), ("v", 17)):
+            for _ in range(4):  # before the rate limit: no error 6 however often it is asked
+                answer = await caller(session, vk.url, token)("wall.get", owner_id=OWNER)
+                assert answer["error"]["error_code"] == code
+        assert "response" in await caller(session, vk.url, "b")("wall.get", owner_id=OWNER)
+        assert vk.stats.requests_by_token == {"a": 5, "v": 4, "b": 1}
+        assert vk.stats.error6 == 0 and vk.stats.errors[5] == 4 and vk.stats.errors[17] == 4
+        with pytest.raises(ValueError, match="rejected with one of"):
+            vk.reject("b", 6)
+
+
 async def test_tokens_and_service_execute(session: aiohttp.ClientSession) -> None:
     tokens = {"u": "user", "s": "service"}
     async with FakeVK(small_wall(), rps=100, tokens=tokens) as vk:

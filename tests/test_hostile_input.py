@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from bot.app import build_dispatcher
 from bot.handlers.control import job_id_of
 from bot.handlers.jobs import positional, usage_reply
+from bot.scheduler import BotScheduler
 from core.catalog import COMMANDS
 from core.db import make_engine, make_sessionmaker, migrate
 from core.queue import JobQueue, connect, explain, validate_args
@@ -192,7 +193,8 @@ async def chat(fake_tg: FakeTelegram, redis_url: str, tmp_path: Path) -> AsyncIt
     database = sqlite3.connect(path)
     try:
         queue = JobQueue(redis, make_sessionmaker(engine), config)
-        state = Chat(fake_tg, bot, build_dispatcher(config, queue), queue, database, errors)
+        dispatcher = build_dispatcher(config, queue, BotScheduler(queue))  # not started
+        state = Chat(fake_tg, bot, dispatcher, queue, database, errors)
         state.my_job = await start_job(state, ALLOWED_ID, "/parse mine_club")
         state.others_job = await start_job(state, ADMIN_ID, "/parse admins_club")
         yield state

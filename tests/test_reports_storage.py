@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from core import storage
+from core import analysis, storage
+from core.db import make_engine, make_sessionmaker, migrate
 from core.reports.export import Exported, export, prepare_upload
 from core.reports.localtime import ensure_zone, period
 from core.reports.statistics import refresh
-from core.reports.summary import summarize
-from core.vk.wall_items import comment_row
-from fakevk.people import full_name
+from core.reports.summary import summarize, summarize_all
+from core.vk.wall_items import author_rows, comment_row, post_row
+from fakevk.people import full_name, profile
 from tests import test_storage
 from tests.report_fixture import (
     AUTHORS,
@@ -30,6 +31,7 @@ from tests.report_fixture import (
     REPORT_GROUP,
     REPORT_NAME,
     REPORT_SCREEN_NAME,
+    STORED,
     TOP_AUTHORS,
     TOP_POSTS,
     ZONE,
@@ -137,3 +139,83 @@ def test_big_files_are_zipped_then_split(tmp_path: Path) -> None:
     joined = tmp_path / "joined.zip"
     joined.write_bytes(b"".join(p.read_bytes() for p in parts.paths))
     assert zipfile.ZipFile(joined).read("big.csv") == path.read_bytes()
+
+
+VOCABULARY = {
+    -777001: "рыбалка щука лёд улов мормышка озеро клёв зимний",
+    -777002: "котёнок корм ветеринар прививка лоток шерсть приют пушистый",
+    -777003: "ремонт плитка краска потолок обои бригада смета новый",
+}
+COMMON = "погода сегодня хороший вопрос спасибо фото друг город"
+
+
+async def seed_random(sessions: storage.Sessions, zone: ZoneInfo) -> None:
+    """Three communities over 80 days: comments at random moments (many near midnight, where
+    the local day differs from the UTC one), replies, likes, deletions, named and unnamed
+    authors, texts from each community's words and common ones, then the real analysis."""
+    rng = random.Random(20261130)
+    now = datetime.now(UTC)
+    for owner, words in VOCABULARY.items():
+        await storage.save_group(sessions, -owner, f"club{-owner}", f"Сообщество {-owner}")
+        created = int(now.timestamp()) - 86400 * 90
+        posts = [{"id": p, "date": created, "text": f"Пост {p}"} for p in range(1, 9)]
+        await storage.save_posts(sessions, [post_row(owner, post) for post in posts])
+        rows = []
+        for number in range(1, 301):
+            moment = now - timedelta(days=rng.uniform(0, 80))
+            if number % 3 == 0:  # around local midnight
+                moment = moment.replace(hour=rng.choice([20, 21, 22]), minute=rng.randrange(60))
+            text = " ".join(rng.choices(words.split(), k=3) + rng.choices(COMMON.split(), k=2))
+            vk = {
+                "id": number,
+                "from_id": rng.choice([rng.randrange(3000, 3040), -rng.randrange(1, 4)]),
+                "date": int(moment.timestamp()),
+                "text": text,
+                "deleted": number % 9 == 0,
+                "likes": {"count": rng.randrange(5)},
+            }
+            parent = number - 1 if number % 4 == 0 else None
+            rows.append(comment_row(owner, rng.randrange(1, 9), vk, parent, zone))
+        await storage.save_comments(sessions, rows)
+        await analysis.analyse_scope(sessions, analysis.Scope(owner))
+    named = [profile(author) for author in range(3000, 3040, 2)]
+    await storage.save_authors(sessions, author_rows({"profiles": named}))
+    await ensure_zone(sessions, "Europe/Moscow", zone)
+    await refresh(sessions)
+
+
+async def test_same_report_on_both_databases(database: storage.Sessions, tmp_path: Path) -> None:
+    """The same comments stored here and in a reference SQLite file give identical reports,
+    every number, list and keyword, for one community and for all (so on PostgreSQL the
+    report equals SQLite's)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'reference.sqlite3'}"
+    await migrate(url)
+    engine = make_engine(url)
+    reference = make_sessionmaker(engine)
+    for sessions in (database, reference):
+        await seed_random(sessions, ZONE)
+    for days in (7, 30):
+        first, last = period(days, ZONE)
+        for owner in VOCABULARY:
+            ours = await summarize(database, owner, first, last)
+            assert ours.comments and ours.keywords and ours.top_authors
+            assert ours == await summarize(reference, owner, first, last)
+        everything = await summarize_all(database, first, last)
+        assert len(everything.sections) == len(VOCABULARY)
+        assert everything == await summarize_all(reference, first, last)
+    await engine.dispose()
+
+
+async def test_report_keywords_count_as_keywords_does(database: storage.Sessions) -> None:
+    """Over a period that holds every stored comment, the report's keywords are /keywords' own:
+    the same terms in the same order, each mentioned by as many comments."""
+    await seed(database)
+    await analysis.analyse_scope(database, analysis.Scope(OWNER))
+    await refresh(database)
+    first, last = period(60, ZONE)  # the oldest comment is 45 days old
+    summary = await summarize(database, OWNER, first, last)
+    ranked, comments = await analysis.keywords(database, OWNER, 10, 60)
+    assert summary.analyzed == comments == STORED
+    phrase = analysis.analyzer().phrase_text
+    assert summary.keywords == [(phrase(k.term), k.count) for k in ranked]
+    assert ("текст", STORED) in summary.keywords

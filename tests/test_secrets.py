@@ -21,6 +21,8 @@ from core.jobstate import JobFailed
 from core.logs import guard_secrets
 from core.queue import Origin
 from core.settings import Settings
+from core.vk.tokens import fingerprint
+from fakevk.api import FakeVK
 from tests.conftest import ADMIN_ID, BOT_TOKEN, VK_TOKEN, Process, running
 from tests.fakes import FakeTelegram
 from tests.test_e2e_bot import start_job
@@ -28,7 +30,9 @@ from tests.test_processes import clean_env, run
 from worker import jobs
 from worker.settings import _bind
 
-SECRETS = (BOT_TOKEN, VK_TOKEN, quote(BOT_TOKEN, safe=""))
+# A second VK token of the pool (VK_TOKENS), which VK accepts, and a third, which it rejects.
+POOL_TOKENS = ("vk-pool-token-accepted-0123456789", "vk-pool-token-rejected-0123456789")
+SECRETS = (BOT_TOKEN, VK_TOKEN, *POOL_TOKENS, quote(BOT_TOKEN, safe=""))
 # What a misbehaving server or proxy might put in an error: the request path, token and all.
 ECHOED_PATH = f"Bad Request: cannot handle /bot{BOT_TOKEN}/sendMessage"
 # Generous bounds for events, as processes start slowly on a busy machine.
@@ -145,14 +149,18 @@ async def redis_dump(redis: aioredis.Redis) -> bytes:
 
 
 async def fail_notification_with_echoed_token(
-    tg: FakeTelegram, redis: ArqRedis, queue: str, command: str
+    tg: FakeTelegram, vk: FakeVK, redis: ArqRedis, queue: str, command: str
 ) -> None:
     """Start a job, then make Telegram answer its closing message (and the short plain
     fallback) and card edits with an error that quotes the token; the job's notification fails
     with a short reason of ours."""
-    job_id = await start_job(tg, command)
-    tg.fail_next("sendMessage", error_code=400, description=ECHOED_PATH, times=2)
-    tg.fail_next("editMessageText", error_code=400, description=ECHOED_PATH, times=5)
+    vk.pause("execute")  # the job must not end before its closing message is set to fail
+    try:
+        job_id = await start_job(tg, command)
+        tg.fail_next("sendMessage", error_code=400, description=ECHOED_PATH, times=2)
+        tg.fail_next("editMessageText", error_code=400, description=ECHOED_PATH, times=5)
+    finally:
+        vk.resume()
     info = await arq_result(redis, f"notify:{job_id}", queue)
     assert not info.success, tg.dump(60)
     # A short reason naming the kind of error (in DEFAULT_LANGUAGE: a notification has no
@@ -161,8 +169,11 @@ async def fail_notification_with_echoed_token(
 
 
 async def test_tokens_never_leave_any_process(
-    app_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, redis_url: str
+    app_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fake_vk: FakeVK, redis_url: str
 ) -> None:
+    fake_vk.tokens = {VK_TOKEN: "user", POOL_TOKENS[0]: "user", POOL_TOKENS[1]: "user"}
+    fake_vk.reject(POOL_TOKENS[1])  # set aside: a log line and a notice, by fingerprint
+    app_env["VK_TOKENS"] = ",".join(POOL_TOKENS)
     queue = app_env["ARQ_QUEUE_NAME"]
     redis = ArqRedis.from_url(redis_url)
     outputs: list[str] = []
@@ -174,8 +185,12 @@ async def test_tokens_never_leave_any_process(
             for command, ending in STORIES:
                 job_id = await start_job(fake_tg, command)
                 await fake_tg.wait_for_message(ADMIN_ID, f"{ending} ({job_id})", timeout=FINISHED_S)
+            # The rejected pool token was set aside: the admins were told, by its fingerprint.
+            await fake_tg.wait_for_message(
+                ADMIN_ID, fingerprint(POOL_TOKENS[1]), timeout=FINISHED_S
+            )
             await fail_notification_with_echoed_token(
-                fake_tg, redis, queue, "/parse fishing_club 30"
+                fake_tg, fake_vk, redis, queue, "/parse fishing_club 30"
             )
             fake_tg.fail_next("getUpdates", error_code=500, description=ECHOED_PATH)
             await fake_tg.wait_for_call("getUpdates", lambda call: call.status == 500)
@@ -192,7 +207,7 @@ async def test_tokens_never_leave_any_process(
             async with running(app_env, logs, workers=0) as processes:
                 await fake_tg.wait_for_call("setMyCommands", timeout=STARTED_S, after=calls)
                 await fail_notification_with_echoed_token(
-                    fake_tg, redis, queue, "/parse fishing_club 60"
+                    fake_tg, fake_vk, redis, queue, "/parse fishing_club 60"
                 )
         finally:
             await arq_worker.stop()

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from core import storage
 from core.vk.client import VkClient
 from core.vk.errors import VkError
-from core.vk.ratelimit import RateLimiter
+from core.vk.tokens import TokenPool
 from fakevk.api import FakeVK
 from tests.conftest import Process, count_comments
 from tests.fakes import FakeTelegram
@@ -36,10 +36,8 @@ def quick_client(fake: FakeVK, redis: aioredis.Redis, *, max_attempts: int = 6) 
     """A client that gives up on a silent VK after a second (the fake then answers late)."""
     assert fake.url is not None
     fake.faults.timeout_seconds = CLIENT_TIMEOUT * 2
-    limiter = RateLimiter(redis, TOKEN, FAST)
-    return VkClient(
-        TOKEN, limiter, api_url=fake.url, timeout=CLIENT_TIMEOUT, max_attempts=max_attempts
-    )
+    pool = TokenPool(redis, [TOKEN], FAST)
+    return VkClient(pool, api_url=fake.url, timeout=CLIENT_TIMEOUT, max_attempts=max_attempts)
 
 
 @pytest.mark.parametrize("batching", [True, False], ids=["execute", "plain"])

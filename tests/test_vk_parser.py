@@ -23,7 +23,7 @@ from core import storage
 from core.models import Comment, Post
 from core.vk.client import VkClient
 from core.vk.errors import VkError
-from core.vk.ratelimit import RateLimiter
+from core.vk.tokens import TokenPool
 from core.vk.wall import Totals, WallParser
 from fakevk.api import FakeApiError, FakeGroup, FakeVK, build_synthetic_wall
 
@@ -61,7 +61,7 @@ async def start_fake(groups: list[FakeGroup], **kwargs: Any) -> FakeVK:
 def make_client(fake: FakeVK, redis: aioredis.Redis, rps: float = FAST) -> VkClient:
     assert fake.url is not None
     # A short timeout keeps a lost response from stalling a test; retries are quick too.
-    return VkClient(TOKEN, RateLimiter(redis, TOKEN, rps), api_url=fake.url, timeout=10.0)
+    return VkClient(TokenPool(redis, [TOKEN], rps), api_url=fake.url, timeout=10.0)
 
 
 def make_parser(

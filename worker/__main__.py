@@ -1,4 +1,5 @@
-"""`python -m worker` runs the arq worker; `python -m worker analyze` lemmatises stdin."""
+"""`python -m worker` runs the arq worker; `analyze` lemmatises stdin; `restore` brings a
+backup back."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import argparse
 import sys
 
 
-def parse_command(argv: list[str]) -> str:
+def parse_command(argv: list[str]) -> argparse.Namespace:
     """The subcommand asked for (`run` when none); --help lists them, a wrong one exits 2."""
     parser = argparse.ArgumentParser(
         prog="python -m worker",
-        usage="%(prog)s [-h] [run | analyze]",
+        usage="%(prog)s [-h] [run | analyze | restore FILE [--force]]",
         description="Run the job worker (the default), or one of its tools.",
     )
     commands = parser.add_subparsers(dest="command", metavar="command", title="commands")
@@ -24,14 +25,32 @@ def parse_command(argv: list[str]) -> str:
         help="read text from stdin, print form<TAB>lemma<TAB>part of speech per word",
         description="Lemmatise stdin with the bot's analyser: form, lemma, part of speech.",
     )
-    return parser.parse_args(argv).command or "run"
+    restore = commands.add_parser(
+        "restore",
+        help="replace the database (DATABASE_URL) with a backup made by backup_database",
+        description="Bring a backup back: a .sqlite3.gz into the SQLite database (checked "
+        "first, replaced in one transaction), a .pgdump into PostgreSQL (pg_restore --clean). "
+        "Stop the bot and the workers first: it refuses while a worker's heartbeat is in Redis.",
+    )
+    restore.add_argument("file", help="the backup file, e.g. data/backups/vkcomments-....gz")
+    restore.add_argument(
+        "--force", action="store_true", help="restore even while workers are running"
+    )
+    found = parser.parse_args(argv)
+    found.command = found.command or "run"
+    return found
 
 
 def main(argv: list[str]) -> int:
-    if parse_command(argv) == "analyze":
+    command = parse_command(argv)
+    if command.command == "analyze":
         from core.text.cli import run_analyze
 
         return run_analyze(sys.stdin, sys.stdout)
+    if command.command == "restore":
+        from worker.restore import run_restore
+
+        return run_restore(command.file, force=command.force)
     import asyncio
 
     from core.logs import setup_logging

@@ -14,6 +14,7 @@ from api.routers.arq import ALREADY_RUNNING, ERRORS
 from api.schemas import Accepted
 from core.catalog import CATALOG
 from core.i18n import _
+from core.maintenance.args import MAX_RETENTION_DAYS
 from core.queue import JobQueue
 
 GroupId = Annotated[
@@ -29,7 +30,7 @@ NotifyChat = Annotated[
     Query(description="close the job in this chat (an admin chat or one of the allowed chats)"),
 ]
 # Shortcuts whose job is looked up in the catalog when the app is built.
-CATALOG_SHORTCUTS = {"report": "generate_report", "cleanup": "cleanup_old_data"}
+CATALOG_SHORTCUTS = {"report": "generate_report"}
 
 
 def comment_ids(raw: str | None) -> list[int] | None:
@@ -91,6 +92,24 @@ def create_router() -> APIRouter:
         name = "extract_keywords" if analysis_type == "keywords" else "process_batch_comments"
         data = {"group": group_id, "comment_ids": comment_ids(comment_ids_)}
         return await run(queue, caller, name, data, notify_chat_id)
+
+    @router.post("/cleanup/async", response_model=Accepted, status_code=202)
+    async def cleanup(
+        caller: Caller,
+        queue: Queue,
+        days: Annotated[
+            int | None,
+            Query(
+                ge=1,
+                le=MAX_RETENTION_DAYS,
+                description="delete comments older than N days; default RETENTION_DAYS",
+            ),
+        ] = None,
+        notify_chat_id: NotifyChat = None,
+    ) -> JSONResponse:
+        """Delete old comments (with their analysis) and old posts left without comments, then
+        recount the statistics (the chat's /cleanup; an admin token is its confirmation)."""
+        return await run(queue, caller, "cleanup_old_data", {"days": days}, notify_chat_id)
 
     for path, name in CATALOG_SHORTCUTS.items():
         add_catalog_shortcut(router, path, name)

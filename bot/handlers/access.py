@@ -12,6 +12,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from bot.handlers.guards import admins_only
 from core import access
 from core.i18n import _
 from core.queue import JobQueue
@@ -64,11 +65,6 @@ def who(kind: str, target: int) -> str:
 
 def create_router() -> Router:
     router = Router(name="access")
-
-    async def admins_only(message: Message, is_admin: bool, command: CommandObject) -> bool:
-        if not is_admin:
-            await message.answer(_("⛔ /{command} is for admins only.", command=command.command))
-        return is_admin
 
     @router.message(Command("allow"))
     async def allow(

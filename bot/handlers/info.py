@@ -10,6 +10,7 @@ from core import jobstate, storage
 from core.i18n import _, ngettext
 from core.queue import JobQueue
 from core.ui import args_text
+from core.vk.tokens import REJECTED, TokenState
 
 
 def create_router() -> Router:
@@ -68,6 +69,30 @@ def create_router() -> Router:
             mark(report["workers"]) + " " + _("Workers alive: {n}", n=report["workers"]),
             _("Queue length: {n}", n=report["queue"]),
         ]
+        rps = f"{queue.settings.vk_rps:g}"
+        lines += [token_line(state, rps) for state in report.get("vk_tokens", [])]
         await message.answer("\n".join(lines))
 
     return router
+
+
+def token_line(state: TokenState, rps: str) -> str:
+    """A VK token by its fingerprint: usable and how busy, or set aside and why."""
+    if state.aside_code is not None:
+        code = state.aside_code
+        reason = _(REJECTED[code]) if code in REJECTED else _("VK error {code}", code=code)
+        hours = max(1, round(state.aside_for_s / 3600))
+        return "❌ " + ngettext(
+            "VK token {fingerprint}: set aside, {reason}; tried again in {n} hour",
+            "VK token {fingerprint}: set aside, {reason}; tried again in {n} hours",
+            hours,
+            fingerprint=state.fingerprint,
+            reason=reason,
+        )
+    return "✅ " + ngettext(
+        "VK token {fingerprint}: ok, {n} request in the last minute (at most {rps} a second)",
+        "VK token {fingerprint}: ok, {n} requests in the last minute (at most {rps} a second)",
+        state.last_minute,
+        fingerprint=state.fingerprint,
+        rps=rps,
+    )

@@ -7,6 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from pydantic import ValidationError
 
+from bot.handlers.guards import admins_only
 from core import jobstate, storage
 from core.catalog import COMMANDS, JobArgs, JobSpec
 from core.i18n import _
@@ -93,8 +94,7 @@ def create_router() -> Router:
     ) -> None:
         """Validate the arguments, enqueue the job and answer with its id and /status line."""
         spec = COMMANDS[command.command]
-        if spec.admin_only and not is_admin:
-            await message.answer(_("⛔ /{command} is for admins only.", command=command.command))
+        if spec.admin_only and not await admins_only(message, is_admin, command):
             return
         try:
             data: dict[str, object] = dict(positional(spec, command.args))

@@ -38,6 +38,28 @@ MORE_COMMANDS: list[tuple[str, str, str, bool]] = [
     ),
     ("deny", N_("/deny <user_id> | /deny"), N_("take access back"), True),
     ("access", "/access", N_("who may use the bot"), True),
+    (
+        "cleanup",
+        N_("/cleanup [days]"),
+        N_("delete comments older than N days (default RETENTION_DAYS), after a confirmation"),
+        True,
+    ),
+    (
+        "backup",
+        N_("/backup [send]"),
+        N_("back the database up (send: also the file, in a private chat)"),
+        True,
+    ),
+    ("schedule", "/schedule", N_("the recurring jobs and their next runs"), True),
+    (
+        "watch",
+        N_("/watch <group> [minutes]"),
+        N_("check a community for new comments every N minutes"),
+        True,
+    ),
+    ("unwatch", N_("/unwatch <group>"), N_("stop watching a community"), True),
+    ("watches", "/watches", N_("the communities watched in this chat"), True),
+    ("digest", "/digest [on|off]", N_("the daily digest in this chat"), True),
     ("help", "/help", N_("this list"), False),
 ]
 

@@ -1,4 +1,4 @@
-"""Async VK API client on top of vk_api: shared pacing, retries, `execute` batching."""
+"""Async VK API client on top of vk_api: a shared token pool, retries, `execute` batching."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from vk_api.exceptions import ApiError, ApiHttpError, Captcha
 
 from core.i18n import _
 from core.vk.errors import VkError
-from core.vk.ratelimit import RateLimiter
+from core.vk.tokens import REJECTED, TokenPool
 
 log = logging.getLogger(__name__)
 
@@ -54,32 +54,31 @@ class Call:
 
 
 class VkClient:
-    """Every call waits for a slot of the shared per-token pace, then retries what VK says to."""
+    """Every call waits for a slot of the shared token pool, then retries what VK says to."""
 
     def __init__(
         self,
-        token: str,
-        limiter: RateLimiter,
+        pool: TokenPool,
         *,
         api_url: str = OFFICIAL_URL,
         version: str = "5.199",
         timeout: float = 20.0,
         max_attempts: int = 6,
-        parallel: int = 3,
+        lanes_per_token: int = 3,
     ) -> None:
-        self._token = token
-        self.limiter = limiter
+        self.pool = pool
         self.max_attempts = max_attempts
         self.batching = True
         self.requests_sent = 0
+        # Requests a caller should keep in flight to use every token's pace.
+        self.parallel = lanes_per_token * len(pool.tokens)
         # vk_api serialises calls per instance with a lock; one instance per lane lets slow
-        # responses overlap instead of stalling the pace.
+        # responses overlap instead of stalling the pace. Each request names its token itself,
+        # so any lane serves any token.
         self._lanes: asyncio.Queue[vk_api.VkApi] = asyncio.Queue()
-        for _lane in range(parallel):
-            api = vk_api.VkApi(
-                token=token, api_version=version, session=_RedirectedSession(api_url, timeout)
-            )
-            api.RPS_DELAY = 0  # the shared limiter paces instead
+        for _lane in range(self.parallel):
+            api = vk_api.VkApi(api_version=version, session=_RedirectedSession(api_url, timeout))
+            api.RPS_DELAY = 0  # the shared pool paces instead
             api.error_handlers.pop(vk_api.vk_api.TOO_MANY_RPS_CODE, None)
             self._lanes.put_nowait(api)
 
@@ -151,10 +150,11 @@ class VkClient:
             # spent late, bunched with the next one, and VK would answer error 6.
             api = await self._lanes.get()
             try:
-                await self.limiter.acquire()
+                token = await self.pool.acquire()
                 self.requests_sent += 1
+                signed = {**params, "access_token": token.secret}
                 response: dict[str, Any] = await asyncio.to_thread(
-                    api.method, method, params, raw=True
+                    api.method, method, signed, raw=True
                 )
                 return response
             except ApiError as exc:
@@ -169,11 +169,14 @@ class VkClient:
                 error = VkError(0, reason, retry=True)
             finally:
                 self._lanes.put_nowait(api)
+            if error.code in REJECTED:
+                await self.pool.set_aside(token, error)  # the next try takes another token
+                continue
             if error.code == 6:
                 throttled += 1
                 if throttled >= self.max_attempts * 3:
                     raise error
-                await self.limiter.penalize()
+                await self.pool.penalize(token)
                 continue
             failures += 1
             if not error.retry or failures >= self.max_attempts:

@@ -67,7 +67,7 @@ class WallParser:
         days: int | None = None,
         lookback_days: int = 30,
         zone: tzinfo = UTC,
-        parallel: int = 3,
+        parallel: int | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> None:
         self.client = client
@@ -80,7 +80,8 @@ class WallParser:
         # Posts stored in full before are read again only when this recent and changed.
         self.recent_since = time.time() - lookback_days * 86400
         self._vk_counts: dict[int, int] = {}
-        self.parallel = parallel
+        # Batches in flight: by default what keeps every token of the client's pool busy.
+        self.parallel = parallel or client.parallel
         self.zone = zone  # comments' local day and hour are counted in it
         self._authors: dict[int, dict[str, Any]] = {}
         self.on_progress = on_progress

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -10,13 +11,13 @@ from arq.jobs import Job
 
 from core import storage
 from core.catalog import CATALOG, BatchArgs, ParseArgs
-from core.i18n import _, ngettext
+from core.i18n import _, ngettext, use_locale
 from core.jobstate import JobFailed
 from core.queue import ACTIVE, JobQueue
 from core.settings import Settings
 from core.vk.client import VkClient
 from core.vk.errors import VkError
-from core.vk.ratelimit import RateLimiter
+from core.vk.tokens import REJECTED, TokenPool
 from core.vk.wall import WallParser
 from worker.jobs.statistics import recount_statistics
 from worker.progress import ProgressReporter
@@ -36,12 +37,12 @@ async def resolve_group(client: VkClient, group: str) -> dict[str, Any]:
 async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, Any]:
     """Read the wall newest first with every comment thread; upsert, so reruns add nothing twice."""
     settings: Settings = ctx["settings"]
-    if settings.vk_token is None:
-        raise JobFailed(_("VK_TOKEN is not set on the worker"))
-    token = settings.vk_token.get_secret_value()
+    if not settings.vk_pool:
+        raise JobFailed(_("neither VK_TOKEN nor VK_TOKENS is set on the worker"))
+    tell_admins = functools.partial(notify_token_set_aside, ctx)
+    pool = TokenPool(ctx["redis"], settings.vk_pool, settings.vk_rps, on_set_aside=tell_admins)
     client = VkClient(
-        token,
-        RateLimiter(ctx["redis"], token, settings.vk_rps),
+        pool,
         api_url=settings.vk_api_url,
         version=settings.vk_api_version,
         timeout=settings.vk_timeout,
@@ -114,6 +115,22 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
         "stopped_reason": stopped_reason,
         "analysis_job": analysis_job,
     }
+
+
+async def notify_token_set_aside(ctx: dict[str, Any], fingerprint: str, code: int) -> None:
+    """Tell NOTIFY_CHAT_ID, else every admin, that VK rejected a token (once per token: the
+    pool calls this only in the worker that set it aside), in the default language."""
+    settings: Settings = ctx["settings"]
+    chats = [settings.notify_chat_id] if settings.notify_chat_id else sorted(settings.admin_ids)
+    with use_locale(settings.default_language):
+        text = _(
+            "VK token {fingerprint} is set aside: {reason}. Parsing goes on with the other "
+            "tokens; replace it in VK_TOKEN or VK_TOKENS, or it is tried again in a day.",
+            fingerprint=fingerprint,
+            reason=_(REJECTED[code]),
+        )
+    for chat_id in chats:
+        await ctx["redis"].enqueue_job("send_notification", chat_id=chat_id, text=text)
 
 
 async def analyse_afterwards(ctx: dict[str, Any], group_id: int) -> str:

@@ -1,0 +1,1 @@
+"""Maintenance of the stored data: cleanup of old comments, backups and their restore."""

@@ -1,0 +1,195 @@
+"""The scheduler over a real Redis and SQLite: each slot enqueued once, whoever asks and however
+often it restarts; a slot missed while it was down runs once at start (within the grace period).
+The rules' arithmetic (crontab weekdays, slots) is checked without any service."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+from sqlalchemy import select
+
+from bot.handlers.control import JOB_ID
+from bot.scheduler import BotScheduler
+from core.catalog import CATALOG
+from core.crontab import cron_trigger, latest_slot, next_slot
+from core.db import make_engine, make_sessionmaker, migrate
+from core.models import JobAudit
+from core.queue import JobQueue, connect
+from core.schedule import LAST_SLOT_KEY, slot_job_id
+from core.settings import Settings, load_settings
+from tests.faults import wait_until
+
+
+def test_crontab_weekdays_mean_what_crontab_means() -> None:
+    """0 and 7 are Sunday, 1-5 Monday to Friday (APScheduler 3 alone would shift them)."""
+    monday = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # a Monday
+    sunday = cron_trigger("0 9 * * 0", UTC)
+    assert next_slot(sunday, monday) == datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    assert next_slot(cron_trigger("0 9 * * 7", UTC), monday) == datetime(
+        2026, 12, 6, 9, 0, tzinfo=UTC
+    )
+    weekdays = cron_trigger("30 18 * * 1-5", UTC)
+    saturday = datetime(2026, 12, 5, 0, 0, tzinfo=UTC)
+    assert next_slot(weekdays, saturday) == datetime(2026, 12, 7, 18, 30, tzinfo=UTC)
+    assert next_slot(cron_trigger("0 0 * * */2", UTC), monday) == datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def test_slots_are_read_in_the_zone_and_the_latest_is_found() -> None:
+    trigger = cron_trigger("0 9 * * *", "Europe/Moscow")  # 06:00 UTC
+    now = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+    assert latest_slot(trigger, now, now - timedelta(days=3)) == datetime(
+        2026, 11, 30, 6, 0, tzinfo=UTC
+    )
+    assert latest_slot(trigger, now, now - timedelta(minutes=30)) is None
+    nine = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert slot_job_id("digest", nine) == "digest:2026-11-30T09:00:00Z"
+    assert slot_job_id("watch:-1001:a.b", nine) == "watch:-1001:a-b:2026-11-30T09:00:00Z"
+    long_ones = {slot_job_id(f"watch:-1001234567890:{'x' * 60}{n}", nine) for n in range(3)}
+    assert len(long_ones) == 3 and all(len(job_id) == 64 for job_id in long_ones)
+    assert all(JOB_ID.match(job_id) for job_id in long_ones)
+
+
+@pytest.mark.parametrize("rule", ["0 9 * *", "61 * * * *", "0 9 * * 8", "every day"])
+def test_a_bad_rule_stops_with_one_line_naming_the_setting(
+    rule: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        load_settings(_env_file=None, schedule_digest=rule)
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("configuration error: SCHEDULE_DIGEST: expected a crontab rule")
+    assert "\n" not in error
+
+
+def settings_for(redis_url: str, tmp_path: Path, **rules: Any) -> Settings:
+    values: dict[str, Any] = {
+        "schedule_statistics": "",
+        "schedule_backup": "",
+        "schedule_cleanup": "",
+        "schedule_digest": "",
+        **rules,
+    }
+    return Settings(
+        _env_file=None,
+        redis_url=redis_url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'schedule.sqlite3'}",
+        arq_queue_name="arq:schedule-test",
+        timezone="UTC",
+        **values,
+    )
+
+
+@contextlib.asynccontextmanager
+async def scheduler_of(settings: Settings) -> AsyncIterator[BotScheduler]:
+    """A started scheduler with its own Redis client and database engine (as a process has)."""
+    await migrate(settings.db_url)
+    engine = make_engine(settings.db_url)
+    redis = await connect(settings)
+    scheduler = BotScheduler(JobQueue(redis, make_sessionmaker(engine), settings))
+    try:
+        await scheduler.start()
+        yield scheduler
+    finally:
+        scheduler.stop()
+        await redis.aclose()
+        await engine.dispose()
+
+
+async def audit_ids(settings: Settings, job_name: str) -> list[str]:
+    engine = make_engine(settings.db_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            query = select(JobAudit.job_id).where(JobAudit.job_name == job_name)
+            return list((await session.scalars(query)).all())
+    finally:
+        await engine.dispose()
+
+
+async def test_two_schedulers_over_one_redis_enqueue_each_slot_once(
+    redis_url: str, tmp_path: Path, redis: Any
+) -> None:
+    """Both fire every second; every slot becomes exactly one job (audit row and arq job)."""
+    settings = settings_for(redis_url, tmp_path, schedule_digest="* * * * * *")
+    fired: Counter[int] = Counter()
+    async with scheduler_of(settings) as first, scheduler_of(settings) as second:
+        for number, scheduler in enumerate((first, second)):
+
+            def count(event: JobExecutionEvent, number: int = number) -> None:
+                if event.job_id == "digest" and event.exception is None:
+                    fired[number] += 1
+
+            scheduler.scheduler.add_listener(count, EVENT_JOB_EXECUTED)
+
+        await wait_until(
+            "both schedulers fired 4 times", lambda: min(fired[0], fired[1]) >= 4, timeout=90
+        )
+    ids = await audit_ids(settings, "send_digest")
+    assert len(ids) == len(set(ids)) >= 4
+    assert all(job_id.startswith("digest:") for job_id in ids)
+    # Both fired for the same slots more often than there are jobs: the second asker of a
+    # slot got the existing job back.
+    assert fired[0] + fired[1] > len(ids)
+    queued = {key.decode().removeprefix("arq:job:") for key in await redis.keys("arq:job:*")}
+    assert queued == set(ids)
+
+
+async def test_a_missed_slot_runs_once_after_a_restart(
+    redis_url: str, tmp_path: Path, redis: Any
+) -> None:
+    """The rule's slot passed two minutes ago while no scheduler ran; the last slot enqueued
+    was the day before. Starting enqueues it; starting again (a restart) does not again."""
+    missed = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=2)
+    rule = f"{missed.minute} {missed.hour} * * *"
+    settings = settings_for(redis_url, tmp_path, schedule_digest=rule)
+    await redis.set(LAST_SLOT_KEY.format(key="digest"), (missed - timedelta(days=1)).isoformat())
+    async with scheduler_of(settings) as scheduler:
+        next_run = scheduler.next_run("digest")
+        assert next_run is not None and next_run - missed == timedelta(days=1)
+    assert await audit_ids(settings, "send_digest") == [slot_job_id("digest", missed)]
+    async with scheduler_of(settings), scheduler_of(settings):  # a restart, and a second bot
+        pass
+    assert await audit_ids(settings, "send_digest") == [slot_job_id("digest", missed)]
+    assert await redis.exists(f"arq:job:{slot_job_id('digest', missed)}")
+    stored = await redis.get(LAST_SLOT_KEY.format(key="digest"))
+    assert datetime.fromisoformat(stored.decode()) == missed
+
+
+async def test_a_slot_older_than_the_grace_period_or_never_known_is_not_run(
+    redis_url: str, tmp_path: Path, redis: Any
+) -> None:
+    missed = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=3)
+    rule = f"{missed.minute} {missed.hour} * * *"
+    settings = settings_for(redis_url, tmp_path, schedule_digest=rule, schedule_grace=60)
+    async with scheduler_of(settings):  # no last slot recorded: nothing is known to be missed
+        pass
+    await redis.set(LAST_SLOT_KEY.format(key="digest"), (missed - timedelta(days=1)).isoformat())
+    async with scheduler_of(settings):  # missed 3 minutes ago, grace 1 minute
+        pass
+    assert await audit_ids(settings, "send_digest") == []
+
+
+async def test_a_rule_whose_job_this_version_lacks_is_logged_not_scheduled(
+    redis_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(
+        redis_url, tmp_path, schedule_backup="0 3 * * *", schedule_statistics="0 4 * * *"
+    )
+    async with scheduler_of(settings) as scheduler:
+        planned = {entry.key: entry for entry in scheduler.plan()}
+    assert planned["statistics"].next_run is not None
+    assert planned["cleanup"].rule == "" and planned["cleanup"].next_run is None
+    if "backup_database" in CATALOG:  # once the backup job is merged
+        assert planned["backup"].next_run is not None
+        return
+    assert planned["backup"].next_run is None
+    lines = [r.getMessage() for r in caplog.records if "SCHEDULE_BACKUP" in r.getMessage()]
+    assert lines == [
+        "SCHEDULE_BACKUP is set, but this version has no job backup_database: not scheduled"
+    ]
