@@ -53,17 +53,34 @@ class JobView:
     audit: JobAudit | None = None
 
 
-async def job_view(redis: ArqRedis, sessions: storage.Sessions, job_id: str, queue: str) -> JobView:
-    """Combine arq's view of a job with our audit row (which outlives arq's result TTL)."""
+async def job_view(
+    redis: ArqRedis,
+    sessions: storage.Sessions,
+    job_id: str,
+    queue: str,
+    *,
+    read_audit: bool = True,
+) -> JobView:
+    """Combine arq's view of a job with our audit row (which outlives arq's result TTL).
+
+    `read_audit=False`: arq's view alone, for a caller that knows the rest (the worker closing
+    the job it has just run): the stored result first, one Redis round trip when there is one,
+    and no wait for the database on the job's path.
+    """
     job = Job(job_id, redis, _queue_name=queue)
-    status, audit = await asyncio.gather(job.status(), storage.get_job(sessions, job_id))
+    audit, info = None, None
+    if read_audit:
+        status, audit = await asyncio.gather(job.status(), storage.get_job(sessions, job_id))
+    else:
+        info = await job.result_info()
+        status = JobStatus.complete if info is not None else await job.status()
     view = JobView(job_id, status.value, job_name=audit.job_name if audit else None, audit=audit)
     if status in (JobStatus.queued, JobStatus.deferred, JobStatus.in_progress):
         if status is JobStatus.in_progress:
             view.progress = await get_progress(redis, job_id)
         return view
     if status is JobStatus.complete:
-        info = await job.result_info()
+        info = info or await job.result_info()
         if info is not None:
             view.job_name = info.function
             if info.success:

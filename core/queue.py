@@ -25,7 +25,7 @@ from sqlalchemy import text
 from core import storage
 from core.audit import audit_trail
 from core.catalog import ARG_NAMES, CATALOG, JobArgs, JobSpec
-from core.i18n import N_, _, ngettext, use_locale
+from core.i18n import N_, _, current_language, ngettext, use_locale
 from core.jobstate import JobView, describe_result, final_text, job_view, worker_key
 from core.settings import Settings
 from core.vk.tokens import TokenPool
@@ -88,6 +88,28 @@ _BOUNDS = {
     "less_than_equal": N_("{field} must be at most {limit}"),
     "less_than": N_("{field} must be less than {limit}"),
 }
+
+
+# The job argument that carries its `Origin`; the worker takes it out before the job's own.
+ORIGIN = "_origin"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a job closes and in which language: carried in the job itself (as a dict under
+    ORIGIN), so the worker learns it without reading the job's audit row on every job."""
+
+    chat_id: int | None
+    language: str | None
+
+    def carried(self) -> dict[str, Any]:
+        return {ORIGIN: {"chat_id": self.chat_id, "language": self.language}}
+
+    @classmethod
+    def of(cls, carried: Any) -> Origin | None:
+        if not isinstance(carried, dict):
+            return None
+        return cls(chat_id=carried.get("chat_id"), language=carried.get("language"))
 
 
 @dataclass(frozen=True)
@@ -154,6 +176,7 @@ class JobQueue:
         elif not await self.redis.set(f"vkc:claimed:{job_id}", 1, nx=True, ex=KEEP_RESULT_S):
             return Submitted(job_id, existing=True)
         payload = args.model_dump(mode="json")
+        origin = Origin(chat_id=chat_id, language=language)
         await storage.record_enqueued(
             self.sessions,
             job_id=job_id,
@@ -161,9 +184,9 @@ class JobQueue:
             user_id=user_id,
             chat_id=chat_id,
             args=payload,
-            language=language,
+            language=origin.language,
         )
-        job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload)
+        job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload, **origin.carried())
         if job is None:  # a uuid collided, or a claim expired before arq's result: worth seeing
             raise RuntimeError(f"job id {job_id} already exists")
         return Submitted(job_id, existing=False)
@@ -179,23 +202,30 @@ class JobQueue:
             chat_id=chat_id,
             text=final_text(view),
             job_id=view.job_id,
+            **Origin(chat_id=None, language=current_language()).carried(),
         )
 
-    async def close(self, job_id: str) -> bool:
+    async def close(self, job_id: str, origin: Origin | None = None) -> bool:
         """Close an ended job: hand its closing message over, then record how it ended.
 
         False while the job has not ended. In this order a crash anywhere leaves the audit row
         open, so the sweeper calls this again; the message's fixed job id keeps it single.
+        `origin`: the job's, when the caller has it (the worker); else read from the audit row.
         """
-        view = await job_view(self.redis, self.sessions, job_id, self.queue_name)
+        view = await job_view(
+            self.redis, self.sessions, job_id, self.queue_name, read_audit=origin is None
+        )
+        if origin is None:
+            audit = view.audit
+            origin = Origin(audit.chat_id, audit.language) if audit else Origin(None, None)
         # Whoever closes it (worker, sweeper, the bot for an aborted queued job), the job closes
         # in the language of the person who asked for it.
-        with use_locale(self._language(view)):
+        with use_locale(origin.language or self.settings.default_language):
             if view.status == "lost":  # arq holds nothing of it any more (Redis lost its data)
                 view.status, view.error = "failed", _("lost from the queue")
             if view.status not in ENDED:
                 return False
-            chat_id = self._recipient(view)
+            chat_id = self._recipient(view, origin)
             if chat_id is not None:
                 await self.notify_end(view, chat_id)
             complete = view.status == "complete"
@@ -211,15 +241,10 @@ class JobQueue:
         )
         return True
 
-    def _language(self, view: JobView) -> str:
-        if view.audit is not None and view.audit.language:
-            return view.audit.language
-        return self.settings.default_language
-
-    def _recipient(self, view: JobView) -> int | None:
+    def _recipient(self, view: JobView, origin: Origin) -> int | None:
         """A person's job closes in its chat; an internal one speaks of a failure, to admins."""
-        if view.audit is not None and view.audit.chat_id:
-            return view.audit.chat_id
+        if origin.chat_id:
+            return origin.chat_id
         spec = CATALOG.get(view.job_name or "")
         if view.status == "failed" and spec is not None and spec.notify:
             return self.settings.notify_chat_id

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 
 from core import analysis, storage
 from core.db import make_engine, make_sessionmaker, migrate
@@ -109,7 +109,7 @@ async def peak_after(
 ) -> int:
     """Peak traced memory of `work` over a community of `total` comments."""
     async with db.begin() as session:
-        await session.execute(Comment.__table__.delete())
+        await session.execute(delete(Comment))
     await fill(db, total, analysed)
     # A first run of a small piece loads what a process loads once (the general background,
     # the analyser and its dictionaries, compiled queries).

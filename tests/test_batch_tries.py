@@ -14,10 +14,11 @@ from arq import Retry
 from arq.connections import ArqRedis
 from arq.jobs import Job
 
-from core import analysis, queue, storage
+from core import analysis, storage
 from core.catalog import BatchArgs, ChunkArgs
 from core.db import make_engine, make_sessionmaker, migrate
 from core.jobstate import JobFailed
+from core.redis_client import connect
 from core.settings import load_settings
 from worker.jobs import analyze_comment_chunk, process_batch_comments
 from worker.jobs.analysis import _count_start
@@ -34,7 +35,7 @@ async def ctx(database_url: str, redis_url: str) -> AsyncIterator[dict[str, Any]
     settings = load_settings(
         redis_url=redis_url, analysis_chunk_size=100, arq_max_jobs=2, arq_max_tries=3
     )
-    redis: ArqRedis = await queue.connect(settings)
+    redis: ArqRedis = await connect(settings)
     await storage.save_group(sessions, GROUP, "batch_club", "Batch club")
     date = datetime(2026, 11, 1, tzinfo=UTC)
     await storage.save_comments(
