@@ -24,7 +24,6 @@ from core.reports.statistics import refresh
 from core.reports.summary import Limits, summarize, summarize_all
 from core.vk.wall_items import author_rows, comment_row, post_row
 from fakevk.people import full_name, profile
-from tests import test_storage
 from tests.report_fixture import (
     AUTHORS,
     BUSIEST_HOUR,
@@ -45,9 +44,6 @@ from tests.report_fixture import (
 )
 
 OWNER = -REPORT_GROUP
-# Every test runs on SQLite and, where one answers, on PostgreSQL (see tests/test_storage.py).
-pytest_generate_tests = test_storage.pytest_generate_tests
-database = test_storage.sessions
 
 
 async def seed(sessions: storage.Sessions) -> None:
@@ -60,11 +56,11 @@ async def seed(sessions: storage.Sessions) -> None:
     await refresh(sessions)
 
 
-async def test_report_numbers_are_exact_on_both_databases(database: storage.Sessions) -> None:
+async def test_report_numbers_are_exact_on_both_databases(sessions: storage.Sessions) -> None:
     """The fixture's known totals, growth, top lists and busiest times, whichever database."""
-    await seed(database)
+    await seed(sessions)
     first, last = period(30, ZONE)
-    summary = await summarize(database, OWNER, first, last)
+    summary = await summarize(sessions, OWNER, first, last)
     assert (summary.comments, summary.previous) == (CURRENT, PREVIOUS)
     assert summary.growth == 200.0
     assert (summary.authors, summary.replies, summary.likes) == (AUTHORS, REPLIES, LIKES)
@@ -79,45 +75,45 @@ async def test_report_numbers_are_exact_on_both_databases(database: storage.Sess
     assert sum(summary.per_day.values()) == CURRENT
 
 
-async def test_statistics_recount_only_changed_days(database: storage.Sessions) -> None:
+async def test_statistics_recount_only_changed_days(sessions: storage.Sessions) -> None:
     """A new comment marks its day alone; the recount touches that day and the numbers follow."""
-    await seed(database)
-    assert (await refresh(database)).days == 0  # nothing changed since the seed's recount
+    await seed(sessions)
+    assert (await refresh(sessions)).days == 0  # nothing changed since the seed's recount
     moment = datetime.now(UTC) - timedelta(days=5)
     vk = {"id": 999, "from_id": 2009, "date": int(moment.timestamp()), "text": "новый"}
-    await storage.save_comments(database, [comment_row(OWNER, 5, vk, None, ZONE)])
-    done = await refresh(database)
+    await storage.save_comments(sessions, [comment_row(OWNER, 5, vk, None, ZONE)])
+    done = await refresh(sessions)
     assert (done.days, done.communities) == (1, 1)
     first, last = period(30, ZONE)
-    summary = await summarize(database, OWNER, first, last)
+    summary = await summarize(sessions, OWNER, first, last)
     assert (summary.comments, summary.authors) == (CURRENT + 1, AUTHORS + 1)
 
 
-async def test_time_zone_change_recomputes_local_days(database: storage.Sessions) -> None:
+async def test_time_zone_change_recomputes_local_days(sessions: storage.Sessions) -> None:
     """A comment at 22:30 UTC falls on the next day in Vladivostok: after TIMEZONE changes the
     days are recomputed and the statistics rebuilt, so the day counts move with it."""
-    await seed(database)
+    await seed(sessions)
     late = datetime.combine(datetime.now(UTC).date() - timedelta(days=3), datetime.min.time())
     late = late.replace(hour=22, minute=30, tzinfo=UTC)
     vk = {"id": 998, "from_id": 2010, "date": int(late.timestamp()), "text": "поздно"}
-    await storage.save_comments(database, [comment_row(OWNER, 5, vk, None, ZONE)])
-    await refresh(database)
+    await storage.save_comments(sessions, [comment_row(OWNER, 5, vk, None, ZONE)])
+    await refresh(sessions)
     vladivostok = ZoneInfo("Asia/Vladivostok")
-    assert await ensure_zone(database, "Asia/Vladivostok", vladivostok) == CURRENT + PREVIOUS + 2
-    await refresh(database)
+    assert await ensure_zone(sessions, "Asia/Vladivostok", vladivostok) == CURRENT + PREVIOUS + 2
+    await refresh(sessions)
     first, last = period(30, vladivostok)
-    summary = await summarize(database, OWNER, first, last)
+    summary = await summarize(sessions, OWNER, first, last)
     assert summary.per_day.get(late.date() + timedelta(days=1), 0) >= 1
     assert sum(summary.hours) == summary.comments
-    assert await ensure_zone(database, "Asia/Vladivostok", vladivostok) == 0  # only once
+    assert await ensure_zone(sessions, "Asia/Vladivostok", vladivostok) == 0  # only once
 
 
-async def test_export_has_every_comment_once(database: storage.Sessions, tmp_path: Path) -> None:
+async def test_export_has_every_comment_once(sessions: storage.Sessions, tmp_path: Path) -> None:
     """CSV (UTF-8 with BOM) and XLSX hold the period's readable comments, each exactly once."""
-    await seed(database)
+    await seed(sessions)
     first, last = period(30, ZONE)
     files = Exported(tmp_path / "c.csv", tmp_path / "c.xlsx")
-    await export(database, OWNER, first, last, ZONE, files)
+    await export(sessions, OWNER, first, last, ZONE, files)
     raw = files.csv.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))[1:]
@@ -188,7 +184,7 @@ async def seed_random(sessions: storage.Sessions, zone: ZoneInfo) -> None:
     await refresh(sessions)
 
 
-async def test_same_report_on_both_databases(database: storage.Sessions, tmp_path: Path) -> None:
+async def test_same_report_on_both_databases(sessions: storage.Sessions, tmp_path: Path) -> None:
     """The same comments stored here and in a reference SQLite file give identical reports,
     every number, list and keyword, for one community and for all (so on PostgreSQL the
     report equals SQLite's)."""
@@ -196,15 +192,15 @@ async def test_same_report_on_both_databases(database: storage.Sessions, tmp_pat
     await migrate(url)
     engine = make_engine(url)
     reference = make_sessionmaker(engine)
-    for sessions in (database, reference):
-        await seed_random(sessions, ZONE)
+    for db in (sessions, reference):
+        await seed_random(db, ZONE)
     for days in (7, 30):
         first, last = period(days, ZONE)
         for owner in VOCABULARY:
-            ours = await summarize(database, owner, first, last)
+            ours = await summarize(sessions, owner, first, last)
             assert ours.comments and ours.keywords and ours.top_authors
             assert ours == await summarize(reference, owner, first, last)
-        everything = await summarize_all(database, first, last)
+        everything = await summarize_all(sessions, first, last)
         assert len(everything.sections) == len(VOCABULARY)
         assert everything == await summarize_all(reference, first, last)
     await engine.dispose()
@@ -215,13 +211,13 @@ def ranked(counts: Counter[Any], top: int) -> list[tuple[Any, int]]:
     return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:top]
 
 
-async def test_report_of_all_is_grouped_and_exact(database: storage.Sessions) -> None:
+async def test_report_of_all_is_grouped_and_exact(sessions: storage.Sessions) -> None:
     """Every section and the totals of the report of all communities equal what the stored
     comments give counted one by one here; and it reads them with as many statements as the
     report of one community (grouped queries, no loop over the communities)."""
-    await seed_random(database, ZONE)
+    await seed_random(sessions, ZONE)
     first, last = period(30, ZONE)
-    async with database() as session:
+    async with sessions() as session:
         stored = (
             await session.execute(
                 select(Comment.owner_id, Comment.post_id, Comment.from_id).where(
@@ -231,16 +227,16 @@ async def test_report_of_all_is_grouped_and_exact(database: storage.Sessions) ->
                 )
             )
         ).all()
-    engine = database.kw["bind"].sync_engine
+    engine = sessions.kw["bind"].sync_engine
     statements: list[str] = []
 
     def record(*args: Any) -> None:
         statements.append(args[2])
 
     event.listen(engine, "before_cursor_execute", record)
-    everything = await summarize_all(database, first, last)
+    everything = await summarize_all(sessions, first, last)
     all_statements, statements[:] = len(statements), []
-    await summarize(database, next(iter(VOCABULARY)), first, last, Limits(keywords=0))
+    await summarize(sessions, next(iter(VOCABULARY)), first, last, Limits(keywords=0))
     event.remove(engine, "before_cursor_execute", record)
     assert all_statements == len(statements) == 5
 
@@ -263,15 +259,15 @@ async def test_report_of_all_is_grouped_and_exact(database: storage.Sessions) ->
     assert [((p.owner_id, p.post_id), p.comments) for p in everything.top_posts] == ranked(posts, 3)
 
 
-async def test_report_keywords_count_as_keywords_does(database: storage.Sessions) -> None:
+async def test_report_keywords_count_as_keywords_does(sessions: storage.Sessions) -> None:
     """Over a period that holds every stored comment, the report's keywords are /keywords' own:
     the same terms in the same order, each mentioned by as many comments."""
-    await seed(database)
-    await analysis.analyse_scope(database, analysis.Scope(OWNER))
-    await refresh(database)
+    await seed(sessions)
+    await analysis.analyse_scope(sessions, analysis.Scope(OWNER))
+    await refresh(sessions)
     first, last = period(60, ZONE)  # the oldest comment is 45 days old
-    summary = await summarize(database, OWNER, first, last)
-    ranked, comments = await analysis.keywords(database, OWNER, 10, 60)
+    summary = await summarize(sessions, OWNER, first, last)
+    ranked, comments = await analysis.keywords(sessions, OWNER, 10, 60)
     assert summary.analyzed == comments == STORED
     phrase = analysis.analyzer().phrase_text
     assert summary.keywords == [(phrase(k.term), k.count) for k in ranked]
