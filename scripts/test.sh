@@ -9,4 +9,4 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --dev
 scripts/browser.sh
 scripts/deploy_tools.sh
-exec .venv/bin/python -m pytest -q "$@"
+exec .venv/bin/python -m pytest -q --durations=25 "$@"
