@@ -137,7 +137,7 @@ async def bench(jobs: int, concurrency: int, rounds: int) -> list[Round]:
             await wait_up(client, api)
 
             async def direct() -> None:
-                await queue.submit(spec, args, user_id=None, chat_id=None)
+                await queue.submit(spec, args, user_id=None, chat_id=None, language=None)
 
             async def over_http() -> None:
                 answer = await client.post("/api/v1/arq/enqueue", json=body)

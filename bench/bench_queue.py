@@ -134,7 +134,7 @@ def raw_worker(settings: Settings, ready: asyncio.Event) -> Worker:
 
 
 async def project_submit(_settings: Settings, queue: JobQueue) -> str:
-    submitted = await queue.submit(NOOP_SPEC, NoArgs(), user_id=1, chat_id=None)
+    submitted = await queue.submit(NOOP_SPEC, NoArgs(), user_id=1, chat_id=None, language=None)
     return submitted.job_id
 
 

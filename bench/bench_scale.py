@@ -100,7 +100,10 @@ async def submit_all(queue: JobQueue, jobs: int) -> list[str]:
     for first in range(0, jobs, SUBMIT_AT_ONCE):
         numbers = range(first, min(jobs, first + SUBMIT_AT_ONCE))
         done = await asyncio.gather(
-            *(queue.submit(spec, one_comment(n), user_id=None, chat_id=None) for n in numbers)
+            *(
+                queue.submit(spec, one_comment(n), user_id=None, chat_id=None, language=None)
+                for n in numbers
+            )
         )
         ids.extend(job.job_id for job in done)
     return ids

@@ -134,16 +134,17 @@ class JobQueue:
         *,
         user_id: int | None,
         chat_id: int | None,
+        language: str | None,
         job_id: str | None = None,
-        language: str | None = None,
     ) -> Submitted:
         """Enqueue a job; a job with the same dedupe key still running is returned instead.
 
         A given `job_id` (the scheduler's slot ids) is enqueued at most once, whoever asks:
         the second asker gets it back as existing. The job is recorded with `language`, in
         which the worker will write its texts: the language of the person who asked for it.
-        A job nobody asked for (a recount after a parse, a scheduled run, an API call without
-        a chat) speaks DEFAULT_LANGUAGE, whatever language the code that queued it ran in.
+        A job nobody asked for (a recount after a parse, a scheduled run) passes None and speaks
+        DEFAULT_LANGUAGE, whatever language the code that queued it ran in. `language` has no
+        default so that no caller forgets the person (a forgotten one spoke DEFAULT_LANGUAGE).
         """
         language = language or self.settings.default_language
         if spec.dedupe is None:

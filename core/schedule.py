@@ -104,7 +104,7 @@ async def enqueue_slot(
     Its texts are in DEFAULT_LANGUAGE (the queue's rule for a job nobody asked for).
     """
     submitted = await queue.submit(
-        spec, args, user_id=None, chat_id=None, job_id=slot_job_id(key, slot)
+        spec, args, user_id=None, chat_id=None, language=None, job_id=slot_job_id(key, slot)
     )
     previous = await last_slot(queue, key)
     if previous is None or slot > previous:

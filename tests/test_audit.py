@@ -36,7 +36,9 @@ async def test_audit_rows_end_with_status_tries_and_times(
     analyze, keywords = CATALOG["analyze_text_morphology"], CATALOG["extract_keywords"]
     submitted = await asyncio.gather(
         *(
-            queue.submit(analyze, AnalyzeTextArgs(text=f"Привет {n}"), user_id=7, chat_id=None)
+            queue.submit(
+                analyze, AnalyzeTextArgs(text=f"Привет {n}"), user_id=7, chat_id=None, language=None
+            )
             for n in range(JOBS_AT_ONCE)
         )
     )

@@ -202,10 +202,18 @@ async def test_internal_jobs_speak_only_of_failures(
         )
         with use_locale("en"):  # as a job or an API request speaking English would queue them
             quiet = await queue.submit(
-                text_spec, AnalyzeTextArgs(text="Щас спс"), user_id=None, chat_id=None
+                text_spec,
+                AnalyzeTextArgs(text="Щас спс"),
+                user_id=None,
+                chat_id=None,
+                language=None,
             )
             loud = await queue.submit(
-                batch_spec, BatchArgs(group="never_parsed"), user_id=None, chat_id=None
+                batch_spec,
+                BatchArgs(group="never_parsed"),
+                user_id=None,
+                chat_id=None,
+                language=None,
             )
         async with processes(Process("worker", env, tmp_path / "w.log")):
             final = await fake_tg.wait_for_message(ADMIN_ID, f"не удалось ({loud.job_id})", 60)

@@ -88,7 +88,7 @@ async def test_10000_jobs_drain_exactly_once(app_env: dict[str, str], tmp_path: 
         for _ in range(DRAIN_JOBS // SUBMIT_AT_ONCE):
             await asyncio.gather(
                 *(
-                    queue.submit(spec, args, user_id=None, chat_id=None)
+                    queue.submit(spec, args, user_id=None, chat_id=None, language=None)
                     for _ in range(SUBMIT_AT_ONCE)
                 )
             )

@@ -212,7 +212,7 @@ async def run_one_job(env: dict[str, str], tmp_path: Path) -> str:
         queue = JobQueue(redis, make_sessionmaker(engine), configured)
         spec = CATALOG["analyze_text_morphology"]
         submitted = await queue.submit(
-            spec, AnalyzeTextArgs(text="Привет, мир"), user_id=7, chat_id=None
+            spec, AnalyzeTextArgs(text="Привет, мир"), user_id=7, chat_id=None, language=None
         )
         for _ in range(int(BOUND_S / 0.2)):
             if await queue.status(submitted.job_id) == JobStatus.complete:

@@ -23,7 +23,7 @@ from bot.handlers.guards import admins_only
 from bot.handlers.jobs import already_running, parse_or_explain, submit, usage_reply
 from core import jobstate, storage
 from core.catalog import CATALOG
-from core.i18n import N_, _
+from core.i18n import N_, _, current_language
 from core.maintenance.args import BackupArgs, CleanupArgs
 from core.maintenance.cleanup import cutoff_for, preview
 from core.maintenance.texts import nothing_to_delete, preview_text
@@ -140,7 +140,11 @@ def create_router() -> Router:
             return
         args = CleanupArgs(days=int(json.loads(raw)["days"]))
         submitted = await queue.submit(
-            cleanup_spec, args, user_id=query.from_user.id, chat_id=message.chat.id
+            cleanup_spec,
+            args,
+            user_id=query.from_user.id,
+            chat_id=message.chat.id,
+            language=current_language(),
         )
         if submitted.existing:
             text = await already_running(queue, cleanup_spec, args, submitted.job_id)

@@ -16,4 +16,6 @@ async def recount_statistics(ctx: dict[str, Any], group_id: int) -> None:
     """
     queue = JobQueue(ctx["redis"], ctx["sessions"], ctx["settings"])
     args = StatisticsArgs(group=str(group_id))
-    await queue.submit(CATALOG["update_statistics"], args, user_id=None, chat_id=None)
+    await queue.submit(
+        CATALOG["update_statistics"], args, user_id=None, chat_id=None, language=None
+    )
