@@ -12,8 +12,9 @@ from api.middleware import BodyLimit, Language
 from api.routers import arq, comments, dashboard
 from api.security import RateLimiter
 from api.settings import ApiSettings
-from core.db import make_engine, make_sessionmaker, migrate
-from core.queue import JobQueue, connect
+from core.db import engine_for, make_sessionmaker, migrate
+from core.queue import JobQueue
+from core.redis_client import connect
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -21,7 +22,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.db_url)
+        engine = engine_for(settings)
         await migrate(settings.db_url)
         redis = await connect(settings)
         app.state.queue = JobQueue(redis, make_sessionmaker(engine), settings)

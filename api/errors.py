@@ -70,8 +70,13 @@ def field_name(error: Mapping[str, Any]) -> str:
 
 
 def invalid_arguments(error: ValidationError, prefix: str = "") -> ApiError:
-    """A job's arguments refused by its catalog model: the bot's wording, the field named."""
-    where = ".".join(str(part) for part in error.errors()[0]["loc"])
+    """A job's arguments refused by its catalog model: the bot's wording, the field named.
+
+    The argument, not a place inside it (`comment_ids`, not `comment_ids.3`), as the message
+    names it: a query string's `comment_ids=1,0` has no item 3 to point at.
+    """
+    loc = error.errors()[0]["loc"]
+    where = str(loc[0]) if loc else ""
     field = f"{prefix}{where}" if where else prefix.rstrip(".") or "arguments"
     return ApiError(422, explain(error), field=field)
 

@@ -13,7 +13,7 @@ from api.schemas import Accepted, JobLinks, JobResultOut, JobStatusOut, Progress
 from api.security import Principal
 from core import jobstate, storage
 from core.catalog import CATALOG, JobSpec
-from core.i18n import _
+from core.i18n import _, current_language
 from core.queue import ACTIVE, JobQueue, validate_args
 from core.settings import Settings
 
@@ -50,7 +50,10 @@ async def enqueue(
         args = validate_args(spec, data, settings)
     except ValidationError as error:
         raise invalid_arguments(error, field_prefix) from None
-    submitted = await queue.submit(spec, args, user_id=caller.client_id, chat_id=notify_chat_id)
+    # In the language the API answers this caller in (DEFAULT_LANGUAGE unless chosen).
+    submitted = await queue.submit(
+        spec, args, user_id=caller.client_id, chat_id=notify_chat_id, language=current_language()
+    )
     job_id = submitted.job_id
     arguments = args.model_dump(mode="json")
     if submitted.existing:  # the running job's own arguments, not the ones just sent

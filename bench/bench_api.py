@@ -31,7 +31,8 @@ import psutil
 
 from core.catalog import CATALOG
 from core.db import make_engine, make_sessionmaker, migrate
-from core.queue import JobQueue, connect, validate_args
+from core.queue import JobQueue, validate_args
+from core.redis_client import connect
 from core.redis_server import RedisServer, free_port
 from core.settings import Settings
 

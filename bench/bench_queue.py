@@ -40,7 +40,8 @@ from arq.worker import Worker, func
 
 from core.catalog import CATALOG, JobArgs, JobSpec
 from core.db import make_engine, make_sessionmaker, migrate
-from core.queue import JobQueue, connect
+from core.queue import JobQueue
+from core.redis_client import connect
 from core.redis_server import RedisServer
 from core.settings import Settings, load_settings
 from worker import jobs

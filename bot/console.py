@@ -39,8 +39,9 @@ from bot.console_session import (
     console_language_code,
     typed_update,
 )
-from core.i18n import SOURCE_LANGUAGE, _, language_of, use_locale
+from core.i18n import _, language_of, use_locale
 from core.logs import guard_secrets
+from core.preferences import language_for
 from core.queue import JobQueue
 from core.redis_server import RedisServer
 from core.settings import Settings, load_settings
@@ -50,6 +51,7 @@ DEMO_VK_TOKEN = "demo-token"
 DEMO_COMMUNITY = "taiga_demo"
 STARTUP_TIMEOUT = 30.0
 IDLE_POLL_S = 0.1
+STOP_TRIES = 50
 SCHEDULED_AFTER_S = 300.0
 STDIN_FD = 0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -59,6 +61,15 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 class ConsoleOptions:
     demo: bool
     data_dir: Path | None
+
+
+@dataclass
+class ConsoleVoice:
+    """The language of the console's own lines on stderr: the console user's, as in the replies
+    (their /language choice once the database is open, else the terminal's, else
+    DEFAULT_LANGUAGE)."""
+
+    language: str
 
 
 def console_main(options: ConsoleOptions) -> int:
@@ -82,33 +93,36 @@ async def run_console(options: ConsoleOptions, base: Settings) -> int:
     runs, and a second signal interrupts even that.
     """
     loop = asyncio.get_running_loop()
-    with use_locale(language_of(console_language_code(), SOURCE_LANGUAGE)):
-        conversation = asyncio.create_task(console_conversation(options, base))
-        received: list[int] = []
+    voice = ConsoleVoice(language_of(console_language_code(), base.default_language))
+    conversation = asyncio.create_task(console_conversation(options, base, voice))
+    received: list[int] = []
 
-        def stop(signum: int) -> None:
-            received.append(signum)
-            for number in STOP_SIGNALS:
-                loop.remove_signal_handler(number)
-            conversation.cancel()
-
+    def stop(signum: int) -> None:
+        received.append(signum)
         for number in STOP_SIGNALS:
-            loop.add_signal_handler(number, stop, number)
-        try:
-            await conversation
-        except asyncio.CancelledError:
-            if not received:
-                raise
-        finally:
-            for number in STOP_SIGNALS:
-                loop.remove_signal_handler(number)
-        if received:
+            loop.remove_signal_handler(number)
+        conversation.cancel()
+
+    for number in STOP_SIGNALS:
+        loop.add_signal_handler(number, stop, number)
+    try:
+        await conversation
+    except asyncio.CancelledError:
+        if not received:
+            raise
+    finally:
+        for number in STOP_SIGNALS:
+            loop.remove_signal_handler(number)
+    if received:
+        with use_locale(voice.language):
             print(_("Stopped."), file=sys.stderr, flush=True)
-            return 128 + received[0]
-        return 0
+        return 128 + received[0]
+    return 0
 
 
-async def console_conversation(options: ConsoleOptions, base: Settings) -> None:
+async def console_conversation(
+    options: ConsoleOptions, base: Settings, voice: ConsoleVoice
+) -> None:
     """Start the services, the in-process worker and the dispatcher, then read stdin to its end."""
     data_dir = options.data_dir or (
         Path(tempfile.mkdtemp(prefix="vkc-demo-")) if options.demo else base.data_dir
@@ -122,14 +136,18 @@ async def console_conversation(options: ConsoleOptions, base: Settings) -> None:
         )
         log_file = data_dir / "console.log"
         setup_console_logging(log_file, settings.log_level, settings.secrets())
-        greet(options.demo, "vk_token" in overrides, data_dir, log_file)
         bot = Bot(CONSOLE_TOKEN, session=ConsoleSession(data_dir / "console"))
-        async with (
-            open_queue(settings) as queue,
-            in_process_worker(settings, queue, bot) as worker,
-            scheduling(queue) as scheduler,
-        ):
-            await converse(build_dispatcher(settings, queue, scheduler), bot, worker, queue)
+        async with open_queue(settings) as queue:
+            voice.language = await language_for(
+                queue.sessions, CONSOLE_USER_ID, console_language_code(), settings.default_language
+            )
+            with use_locale(voice.language):
+                greet(options.demo, "vk_token" in overrides, data_dir, log_file)
+            async with (
+                in_process_worker(settings, queue, bot) as worker,
+                scheduling(queue) as scheduler,
+            ):
+                await converse(build_dispatcher(settings, queue, scheduler), bot, worker, queue)
 
 
 @contextlib.asynccontextmanager
@@ -143,10 +161,10 @@ async def private_services(demo: bool, base: Settings) -> AsyncIterator[dict[str
     async with contextlib.AsyncExitStack() as stack:
         if demo:
             overrides["database_url"] = None
-        if demo or not base.redis_url:
+        if demo or not (base.redis_url or base.redis_sentinels):
             redis = RedisServer().start()
             stack.callback(redis.stop)
-            overrides["redis_url"] = redis.url
+            overrides.update(redis_url=redis.url, redis_sentinels=())
         if demo or not base.vk_pool:
             from fakevk.api import FakeVK, load_demo_groups  # imported only when served
 
@@ -190,12 +208,27 @@ async def in_process_worker(settings: Settings, queue: JobQueue, bot: Bot) -> As
         await wait_until_started(worker, running)
         yield worker
     finally:
+        await stop_polling(running)
         # Jobs cut short are logged as "will be run again"; a job cancelled while closing
         # ends its task with CancelledError, which must not stop the rest of the clean-up.
         with contextlib.suppress(asyncio.CancelledError):
             await worker.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
+
+
+async def stop_polling(running: asyncio.Task[None]) -> None:
+    """End the worker's polling loop before its Redis client is closed under it.
+
+    arq's `close()` only asks the loop to stop, and a cancellation that lands inside a Redis
+    call can be taken for that call's timeout and retried: the loop then polls on with the
+    client gone. So the loop is cancelled until it has really ended (a few tries at most).
+    """
+    for _try in range(STOP_TRIES):
+        if running.done():
+            break
+        running.cancel()
+        await asyncio.wait({running}, timeout=IDLE_POLL_S)
+    if running.done() and not running.cancelled():
+        running.result()  # the worker failed: raise why
 
 
 async def wait_until_started(worker: Worker, running: asyncio.Task[None]) -> None:

@@ -138,26 +138,76 @@ async def analyse_scope(sessions: Sessions, scope: Scope, on_page: Any = None) -
             rows = (await session.execute(query)).all()
         if not rows:
             return {"comments_analyzed": analysed, "tokens": tokens}
-        # The analyser is CPU-bound: a thread keeps the worker's event loop (heartbeats, other
-        # jobs, progress edits) responsive.
-        encoded = await asyncio.to_thread(_terms_of_all, [row.text for row in rows])
-        now = utcnow()
-        values = [
-            {"owner_id": scope.owner_id, "post_id": row.post_id,
-             "comment_id": row.comment_id, "terms": terms, "analyzed_at": now}
-            for row, terms in zip(rows, encoded, strict=True)
-        ]  # fmt: skip
-        # Analysis is deterministic, so a comment analysed twice at once gets the same terms.
-        async with sessions.begin() as session:
-            await session.execute(update(Comment), values)
-            # Their days' keyword counts changed: update_statistics recounts them.
-            days = {(scope.owner_id, row.local_day) for row in rows if row.local_day is not None}
-            await mark_days_changed(session, days)
+        encoded = await _store_terms(sessions, scope.owner_id, rows)
         analysed += len(rows)
         tokens += sum(len(t.split()) for t in encoded)
         cursor = (rows[-1].post_id, rows[-1].comment_id + 1)
         if on_page is not None:
             await on_page(analysed)
+
+
+async def _store_terms(sessions: Sessions, owner_id: int, rows: Sequence[Any]) -> list[str]:
+    """Analyse one page of comments (post_id, comment_id, text, local_day) and store their
+    terms in one commit; the terms, in the rows' order."""
+    if not rows:
+        return []
+    # The analyser is CPU-bound: a thread keeps the worker's event loop (heartbeats, other
+    # jobs, progress edits) responsive.
+    encoded = await asyncio.to_thread(_terms_of_all, [row.text for row in rows])
+    now = utcnow()
+    values = [
+        {"owner_id": owner_id, "post_id": row.post_id,
+         "comment_id": row.comment_id, "terms": terms, "analyzed_at": now}
+        for row, terms in zip(rows, encoded, strict=True)
+    ]  # fmt: skip
+    # Analysis is deterministic, so a comment analysed twice at once gets the same terms.
+    async with sessions.begin() as session:
+        await session.execute(update(Comment), values)
+        # Their days' keyword counts changed: update_statistics recounts them.
+        days = {(owner_id, row.local_day) for row in rows if row.local_day is not None}
+        await mark_days_changed(session, days)
+    return encoded
+
+
+@dataclass(frozen=True)
+class NamedAnalysis:
+    """The outcome of analysing comments named by their VK ids."""
+
+    analysed: int  # analysed now
+    before: int  # had been analysed already
+    missing: list[int]  # not stored for the community, or deleted on VK
+    lemmas: dict[int, list[str]]  # each found comment's content lemmas, the first LEMMAS_SHOWN
+
+
+# Lemmas a named comment's result lists at most, so a result stays small however long the text.
+LEMMAS_SHOWN = 100
+
+
+async def analyse_named(sessions: Sessions, owner_id: int, ids: Sequence[int]) -> NamedAnalysis:
+    """Lemmatise the community's comments with these VK ids that lack terms, `PAGE` ids per
+    query; a comment analysed before keeps its terms."""
+    analysed = before = 0
+    lemmas: dict[int, list[str]] = {}
+    for first in range(0, len(ids), PAGE):
+        page = list(ids[first : first + PAGE])
+        query = select(
+            Comment.post_id, Comment.comment_id, Comment.text, Comment.local_day, Comment.terms
+        ).where(
+            Comment.owner_id == owner_id,
+            Comment.deleted.is_(False),
+            Comment.comment_id.in_(page),
+        )
+        async with sessions() as session:
+            rows = (await session.execute(query)).all()
+        fresh = [row for row in rows if row.terms is None]
+        stored = dict(zip(fresh, await _store_terms(sessions, owner_id, fresh), strict=True))
+        for row in rows:
+            terms = row.terms if row.terms is not None else stored[row]
+            lemmas[row.comment_id] = [t for t in decode_terms(terms) if t][:LEMMAS_SHOWN]
+        analysed += len(fresh)
+        before += len(rows) - len(fresh)
+    missing = [i for i in ids if i not in lemmas]
+    return NamedAnalysis(analysed, before, missing, lemmas)
 
 
 async def count_analysed_since(sessions: Sessions, scope: Scope, started: datetime) -> int:

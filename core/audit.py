@@ -6,7 +6,8 @@ all of them ("group commit"): when idle an event is written at once, under load 
 a commit.
 
 * `insert` (a job being enqueued) waits until its row is committed: the job must not reach a
-  worker before the row that says whose chat it closes in. A failed write raises to the caller.
+  worker before its row, which the worker's updates (started, finished) change. A failed write
+  raises to the caller. It never waits out the linger of updates gathered before it.
 * `update` (started, tries, finished, status) does not wait: it is written with the next batch,
   retried with backoff while the database is away, and merged with later updates of the job.
   What a killed process had not written yet, the worker's sweeper reconciles from arq's state.
@@ -15,6 +16,7 @@ a commit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -48,10 +50,21 @@ class Batch:
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
-    awaited: bool = False  # someone waits for this batch's commit: write it at once
+    # Someone waits for this batch's commit: write it at once, even in the middle of lingering.
+    awaited: asyncio.Event = field(default_factory=asyncio.Event)
 
     def empty(self) -> bool:
         return not self.inserts and not self.updates
+
+    async def linger(self) -> None:
+        """Let updates nobody waits for gather for LINGER_S, unless someone starts waiting.
+
+        A new job's row waits in the batch being gathered: a fixed linger cost every enqueue
+        up to LINGER_S (at queue speed, a sender's whole time per job).
+        """
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(LINGER_S):
+                await self.awaited.wait()
 
 
 class AuditTrail:
@@ -81,7 +94,7 @@ class AuditTrail:
         await self._committed(batch)
 
     async def _committed(self, batch: Batch) -> None:
-        batch.awaited = True
+        batch.awaited.set()
         self._start_writer()
         error = await asyncio.shield(batch.written)
         if error is not None:
@@ -104,9 +117,8 @@ class AuditTrail:
     async def _write_batches(self) -> None:
         delay = FIRST_DELAY_S
         while self.gathering is not None and not self.gathering.empty():
-            if not self.gathering.awaited:
-                # Nobody waits for these updates: let more gather so they share a commit.
-                await asyncio.sleep(LINGER_S)
+            # Nobody waits for these updates yet: let more gather so they share a commit.
+            await self.gathering.linger()
             batch, self.gathering = self.gathering, None
             try:
                 await self._write(batch)

@@ -7,13 +7,14 @@ the function in `worker.jobs`, add one `JobSpec` here.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from babel.numbers import format_decimal
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from core.groups import normalize_group
 from core.i18n import N_, _, current_language, ngettext
@@ -66,9 +67,39 @@ class KeywordsArgs(JobArgs):
     days: int | None = Field(None, ge=1, le=3650, description="only comments of the last N days")
 
 
+# How many VK comments one analysis may name: they are analysed in one go, not in parts.
+MAX_COMMENT_IDS = 1000
+# A VK comment id within its community (a 64-bit column: larger could not be stored anyway).
+CommentId = Annotated[int, Field(ge=1, lt=2**63)]
+
+
+def _distinct_sorted(ids: list[int] | None) -> list[int] | None:
+    return sorted(set(ids)) if ids is not None else None
+
+
 class BatchArgs(JobArgs):
     group: GroupRef = Field(description="the community")
     days: int | None = Field(None, ge=1, le=3650, description="only comments of the last N days")
+    comment_ids: Annotated[list[CommentId] | None, AfterValidator(_distinct_sorted)] = Field(
+        None,
+        min_length=1,
+        max_length=MAX_COMMENT_IDS,
+        description=f"only these VK comment ids of the community (at most {MAX_COMMENT_IDS})",
+    )
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> BatchArgs:
+        if self.days is not None and self.comment_ids is not None:
+            raise ValueError(_("name either days or comment ids, not both"))
+        return self
+
+
+def _batch_dedupe(args: BatchArgs) -> str:
+    """One analysis of a whole community at a time; one of the same named comments at a time."""
+    if args.comment_ids is None:
+        return f"analyze:{args.group}"
+    digest = hashlib.sha256(",".join(map(str, args.comment_ids)).encode()).hexdigest()[:16]
+    return f"analyze:{args.group}:ids:{digest}"
 
 
 class ChunkArgs(JobArgs):
@@ -173,9 +204,13 @@ def _posts_line(result: dict[str, Any]) -> str:
         )
     text = ", ".join(parts)
     if "duration_s" in result:
-        seconds = format_decimal(round(float(result["duration_s"]), 1), locale=current_language())
-        text += _(", in {seconds} s", seconds=seconds)
+        text += _(", in {seconds} s", seconds=seconds_text(result["duration_s"]))
     return text + "."
+
+
+def seconds_text(value: object) -> str:
+    """A duration to a tenth of a second, as the reader writes decimals ("1,5" in Russian)."""
+    return format_decimal(round(float(str(value)), 1), locale=current_language())
 
 
 def _why_nothing_new(result: dict[str, Any]) -> str:
@@ -254,7 +289,9 @@ def _describe_keywords(result: dict[str, Any]) -> str:
 def _describe_batch(result: dict[str, Any]) -> str:
     analysed = int(result.get("comments_analyzed", 0))
     group = result.get("group_name") or result.get("group_id") or ""
-    if not analysed and "analysed_before" in result:
+    if "missing_ids" in result:
+        text = _named_comments_text(result)
+    elif not analysed and "analysed_before" in result:
         before = int(result["analysed_before"])
         text = ngettext(
             "nothing to analyse: its {n} comment was analysed already",
@@ -267,9 +304,32 @@ def _describe_batch(result: dict[str, Any]) -> str:
         parts = int(result.get("chunks", 1))
         text = ngettext("{n} comment analysed", "{n} comments analysed", analysed)
         text += " " + ngettext("in {n} part", "in {n} parts", parts)
-        seconds = f"{result.get('duration_s', 0):.1f}"
-        text += ", " + _("{seconds} s", seconds=seconds)
+        text += ", " + _("{seconds} s", seconds=seconds_text(result.get("duration_s", 0)))
     return f"{group}: {text}" if group else text
+
+
+# Ids a message lists at most (the job's result keeps them all).
+SHOWN_IDS = 20
+
+
+def _named_comments_text(result: dict[str, Any]) -> str:
+    """An analysis of named comments: what was analysed, what had been, what is not stored."""
+    analysed, before = int(result.get("comments_analyzed", 0)), int(result["analysed_before"])
+    missing = [str(i) for i in result["missing_ids"]]
+    parts = [ngettext("{n} named comment analysed", "{n} named comments analysed", analysed)]
+    if before:
+        parts.append(ngettext("{n} analysed already", "{n} analysed already", before))
+    if missing:
+        shown = ", ".join(missing[:SHOWN_IDS]) + (", …" if len(missing) > SHOWN_IDS else "")
+        parts.append(
+            ngettext(
+                "{n} not stored for this community (not parsed yet or deleted on VK): {ids}",
+                "{n} not stored for this community (not parsed yet or deleted on VK): {ids}",
+                len(missing),
+                ids=shown,
+            )
+        )
+    return ", ".join(parts)
 
 
 def _describe_digest(result: dict[str, Any]) -> str:
@@ -347,7 +407,7 @@ CATALOG: dict[str, JobSpec] = {
             args=BatchArgs,
             title=N_("Comment analysis"),
             describe=_describe_batch,
-            dedupe=lambda args: f"analyze:{args.group}",
+            dedupe=_batch_dedupe,
             # Each try is short: it queues the parts or looks at them and retries later. Every
             # look spends a try, so there are enough for a day of looks; tries that die are
             # bounded separately (worker.jobs.analysis._count_start).

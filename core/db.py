@@ -24,11 +24,19 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from core.settings import MAX_OVERFLOW, POOL_SIZE, Settings
+
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL and a busy timeout so bot and worker can share it."""
+def make_engine(
+    url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW
+) -> AsyncEngine:
+    """An async engine; SQLite gets WAL and a busy timeout so bot and worker can share it.
+
+    The pool sizes are PostgreSQL's: each process holds up to `pool_size + max_overflow`
+    connections (SQLite keeps SQLAlchemy's own pool of file connections).
+    """
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
@@ -36,7 +44,16 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+    )
+
+
+def engine_for(settings: Settings) -> AsyncEngine:
+    """The engine of a process: `DATABASE_URL` with the pool sizes of the settings."""
+    return make_engine(
+        settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

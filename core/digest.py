@@ -9,6 +9,7 @@ one before it runs (in TIMEZONE); comments and failures are counted since the la
 from __future__ import annotations
 
 import statistics
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import upsert
 from core.i18n import _, current_language, ngettext
 from core.jobstate import title_of
-from core.models import AppState, Comment, DailyStats, Group, JobAudit
+from core.models import AppState, Comment, DailyStats, DailyTerm, Group, JobAudit
 from core.reports.describe import day_text
 from core.storage import Sessions
 
@@ -106,9 +107,17 @@ async def gather(sessions: Sessions, zone: tzinfo, since: datetime, until: datet
             select(DailyStats.owner_id, func.min(DailyStats.day)).group_by(DailyStats.owner_id),
         )
         days = await session.execute(
-            select(DailyStats.owner_id, DailyStats.day, DailyStats.comments, DailyStats.top_terms)
+            select(DailyStats.owner_id, DailyStats.day, DailyStats.comments)
             .where(DailyStats.day >= first, DailyStats.day <= day)
         )  # fmt: skip
+        day_terms = await session.execute(
+            select(DailyTerm.owner_id, DailyTerm.term, DailyTerm.comments)
+            .where(DailyTerm.day == day)
+            .order_by(DailyTerm.owner_id, DailyTerm.comments.desc(), DailyTerm.term)
+        )
+        terms_of: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        for owner, term, mentions in day_terms:
+            terms_of[int(owner)].append((str(term), int(mentions)))
         failed = await session.execute(
             select(JobAudit.job_id, JobAudit.job_name, JobAudit.summary)
             .where(
@@ -119,19 +128,19 @@ async def gather(sessions: Sessions, zone: tzinfo, since: datetime, until: datet
             .order_by(JobAudit.finished_at)
         )
         failures = [FailedJob(str(i), str(n), str(s or "")) for i, n, s in failed]
-    per_day: dict[tuple[int, date], tuple[int, list[list[Any]]]] = {
-        (int(owner), d): (int(comments), list(terms or [])) for owner, d, comments, terms in days
+    per_day: dict[tuple[int, date], int] = {
+        (int(owner), d): int(comments) for owner, d, comments in days
     }
     communities = []
     for group_id, name, screen_name in sorted(groups, key=lambda g: (str(g[1]).lower(), g[0])):
         owner = -int(group_id)
         start = starts.get(owner)
         history = [
-            per_day.get((owner, first + timedelta(days=i)), (0, []))[0]
+            per_day.get((owner, first + timedelta(days=i)), 0)
             for i in range(HISTORY_DAYS)
             if start is not None and first + timedelta(days=i) >= start
         ]
-        comments, terms = per_day.get((owner, day), (0, []))
+        comments = per_day.get((owner, day), 0)
         communities.append(
             CommunityDigest(
                 owner_id=owner,
@@ -140,7 +149,7 @@ async def gather(sessions: Sessions, zone: tzinfo, since: datetime, until: datet
                 total=int(totals.get(owner, 0)),
                 day_comments=comments,
                 history=history,
-                keywords=[(str(t), int(n)) for t, n in terms[:TOP_KEYWORDS]],
+                keywords=terms_of[owner][:TOP_KEYWORDS],
             )
         )
     return Digest(since, until, day, communities, failures)

@@ -18,6 +18,7 @@ from core import storage
 from core.catalog import CATALOG
 from core.i18n import N_, _, ngettext
 from core.models import JobAudit
+from core.redis_client import worker_key as worker_key  # a health check imports only that module
 from core.vk.errors import VkError
 
 PROGRESS_TTL = 24 * 3600
@@ -26,10 +27,6 @@ MESSAGE_LIMIT = 4096
 
 def progress_key(job_id: str) -> str:
     return f"vkc:progress:{job_id}"
-
-
-def worker_key(worker_id: str) -> str:
-    return f"vkc:worker:{worker_id}"
 
 
 async def set_progress(redis: ArqRedis, job_id: str, progress: dict[str, Any]) -> None:
@@ -56,17 +53,34 @@ class JobView:
     audit: JobAudit | None = None
 
 
-async def job_view(redis: ArqRedis, sessions: storage.Sessions, job_id: str, queue: str) -> JobView:
-    """Combine arq's view of a job with our audit row (which outlives arq's result TTL)."""
+async def job_view(
+    redis: ArqRedis,
+    sessions: storage.Sessions,
+    job_id: str,
+    queue: str,
+    *,
+    read_audit: bool = True,
+) -> JobView:
+    """Combine arq's view of a job with our audit row (which outlives arq's result TTL).
+
+    `read_audit=False`: arq's view alone, for a caller that knows the rest (the worker closing
+    the job it has just run): the stored result first, one Redis round trip when there is one,
+    and no wait for the database on the job's path.
+    """
     job = Job(job_id, redis, _queue_name=queue)
-    status, audit = await asyncio.gather(job.status(), storage.get_job(sessions, job_id))
+    audit, info = None, None
+    if read_audit:
+        status, audit = await asyncio.gather(job.status(), storage.get_job(sessions, job_id))
+    else:
+        info = await job.result_info()
+        status = JobStatus.complete if info is not None else await job.status()
     view = JobView(job_id, status.value, job_name=audit.job_name if audit else None, audit=audit)
     if status in (JobStatus.queued, JobStatus.deferred, JobStatus.in_progress):
         if status is JobStatus.in_progress:
             view.progress = await get_progress(redis, job_id)
         return view
     if status is JobStatus.complete:
-        info = await job.result_info()
+        info = info or await job.result_info()
         if info is not None:
             view.job_name = info.function
             if info.success:

@@ -122,9 +122,22 @@ class DailyStats(Base):
     likes: Mapped[int] = mapped_column(Integer, default=0)
     hours: Mapped[list[int]] = mapped_column(JSON, default=list)  # comments per local hour
     top_authors: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[from_id, comments]]
-    top_terms: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[term, comments]]
     analyzed: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime]
+
+
+class DailyTerm(Base):
+    """How many of a community's analysed comments of one local day mention a term (a word
+    or a two-word phrase): the day's commonest terms, which reports rank keywords from."""
+
+    __tablename__ = "stats_daily_terms"
+    # The other communities' terms of a period (a report's background), from the index alone.
+    __table_args__ = (Index("ix_stats_daily_terms_day", "day", "owner_id", "term", "comments"),)
+
+    owner_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    term: Mapped[str] = mapped_column(String(255), primary_key=True)  # at most MAX_TERM
+    comments: Mapped[int] = mapped_column(Integer)
 
 
 class StatsDirtyDay(Base):

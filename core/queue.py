@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from arq.connections import ArqRedis, RedisSettings
+from arq.connections import ArqRedis
 from arq.constants import (
     abort_jobs_ss,
     health_check_key_suffix,
@@ -19,7 +19,6 @@ from arq.constants import (
 )
 from arq.jobs import Job, JobStatus, deserialize_job_raw, serialize_result
 from pydantic import ValidationError
-from redis.asyncio import ConnectionPool
 from redis.exceptions import WatchError
 from sqlalchemy import text
 
@@ -34,32 +33,6 @@ from core.vk.tokens import TokenPool
 ACTIVE = (JobStatus.queued, JobStatus.deferred, JobStatus.in_progress)
 ENDED = ("complete", "failed", "aborted")
 KEEP_RESULT_S = 7 * 24 * 3600
-
-
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def redis_settings(settings: Settings) -> RedisSettings:
-    found = RedisSettings.from_dsn(settings.redis_url or DEFAULT_REDIS_URL)
-    found.conn_timeout = settings.redis_timeout  # type: ignore[assignment]  # arq types it int
-    return found
-
-
-async def connect(settings: Settings) -> ArqRedis:
-    """An arq Redis client whose every connect and command is bounded by REDIS_TIMEOUT.
-
-    arq's `create_pool` passes no socket timeout to redis-py: a command to a Redis that stopped
-    answering would wait forever, and a chat command would never get its "queue unavailable"
-    answer. Connections are made lazily, and remade after an outage.
-    """
-    connections = ConnectionPool.from_url(
-        settings.redis_url or DEFAULT_REDIS_URL,
-        socket_connect_timeout=settings.redis_timeout,
-        socket_timeout=settings.redis_timeout,
-    )
-    redis = ArqRedis(connections, default_queue_name=settings.arq_queue_name)
-    redis.auto_close_connection_pool = True  # aclose() closes the connections it made
-    return redis
 
 
 def validation_context(settings: Settings) -> dict[str, Any]:
@@ -95,6 +68,9 @@ def explain(error: ValidationError) -> str:
         return _(_BOUNDS[kind], field=name, limit=next(iter(ctx.values()), ""))
     if kind in ("string_too_short", "too_short"):
         return _("{field} must not be empty", field=name)
+    if kind == "too_long" and ctx.get("field_type") == "List":
+        most = int(ctx.get("max_length", 0))
+        return ngettext("{field}: {n} item at most", "{field}: {n} items at most", most, field=name)
     if kind in ("string_too_long", "too_long"):
         most = int(ctx.get("max_length", 0))
         return ngettext(
@@ -112,6 +88,28 @@ _BOUNDS = {
     "less_than_equal": N_("{field} must be at most {limit}"),
     "less_than": N_("{field} must be less than {limit}"),
 }
+
+
+# The job argument that carries its `Origin`; the worker takes it out before the job's own.
+ORIGIN = "_origin"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a job closes and in which language: carried in the job itself (as a dict under
+    ORIGIN), so the worker learns it without reading the job's audit row on every job."""
+
+    chat_id: int | None
+    language: str | None
+
+    def carried(self) -> dict[str, Any]:
+        return {ORIGIN: {"chat_id": self.chat_id, "language": self.language}}
+
+    @classmethod
+    def of(cls, carried: Any) -> Origin | None:
+        if not isinstance(carried, dict):
+            return None
+        return cls(chat_id=carried.get("chat_id"), language=carried.get("language"))
 
 
 @dataclass(frozen=True)
@@ -137,15 +135,19 @@ class JobQueue:
         user_id: int | None,
         chat_id: int | None,
         job_id: str | None = None,
+        language: str | None = None,
     ) -> Submitted:
         """Enqueue a job; a job with the same dedupe key still running is returned instead.
 
         A given `job_id` (the scheduler's slot ids) is enqueued at most once, whoever asks:
-        the second asker gets it back as existing. The job is recorded with the current
-        language, in which the worker will write its texts.
+        the second asker gets it back as existing. The job is recorded with `language`, in
+        which the worker will write its texts: the language of the person who asked for it.
+        A job nobody asked for (a recount after a parse, a scheduled run, an API call without
+        a chat) speaks DEFAULT_LANGUAGE, whatever language the code that queued it ran in.
         """
+        language = language or self.settings.default_language
         if spec.dedupe is None:
-            return await self._enqueue(spec, args, user_id, chat_id, job_id)
+            return await self._enqueue(spec, args, user_id, chat_id, job_id, language)
         key = f"vkc:dedupe:{spec.dedupe(args)}"
         async with self.redis.lock(f"{key}:lock", timeout=30, blocking_timeout=30):
             current = await self.redis.get(key)
@@ -153,7 +155,7 @@ class JobQueue:
                 running = current.decode()
                 if await Job(running, self.redis, _queue_name=self.queue_name).status() in ACTIVE:
                     return Submitted(running, existing=True)
-            submitted = await self._enqueue(spec, args, user_id, chat_id, job_id)
+            submitted = await self._enqueue(spec, args, user_id, chat_id, job_id, language)
             if not submitted.existing:
                 await self.redis.set(key, submitted.job_id, ex=7 * 24 * 3600)
             return submitted
@@ -165,6 +167,7 @@ class JobQueue:
         user_id: int | None,
         chat_id: int | None,
         job_id: str | None,
+        language: str,
     ) -> Submitted:
         if job_id is None:
             job_id = uuid.uuid4().hex
@@ -173,6 +176,7 @@ class JobQueue:
         elif not await self.redis.set(f"vkc:claimed:{job_id}", 1, nx=True, ex=KEEP_RESULT_S):
             return Submitted(job_id, existing=True)
         payload = args.model_dump(mode="json")
+        origin = Origin(chat_id=chat_id, language=language)
         await storage.record_enqueued(
             self.sessions,
             job_id=job_id,
@@ -180,9 +184,9 @@ class JobQueue:
             user_id=user_id,
             chat_id=chat_id,
             args=payload,
-            language=current_language(),
+            language=origin.language,
         )
-        job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload)
+        job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload, **origin.carried())
         if job is None:  # a uuid collided, or a claim expired before arq's result: worth seeing
             raise RuntimeError(f"job id {job_id} already exists")
         return Submitted(job_id, existing=False)
@@ -198,23 +202,30 @@ class JobQueue:
             chat_id=chat_id,
             text=final_text(view),
             job_id=view.job_id,
+            **Origin(chat_id=None, language=current_language()).carried(),
         )
 
-    async def close(self, job_id: str) -> bool:
+    async def close(self, job_id: str, origin: Origin | None = None) -> bool:
         """Close an ended job: hand its closing message over, then record how it ended.
 
         False while the job has not ended. In this order a crash anywhere leaves the audit row
         open, so the sweeper calls this again; the message's fixed job id keeps it single.
+        `origin`: the job's, when the caller has it (the worker); else read from the audit row.
         """
-        view = await job_view(self.redis, self.sessions, job_id, self.queue_name)
+        view = await job_view(
+            self.redis, self.sessions, job_id, self.queue_name, read_audit=origin is None
+        )
+        if origin is None:
+            audit = view.audit
+            origin = Origin(audit.chat_id, audit.language) if audit else Origin(None, None)
         # Whoever closes it (worker, sweeper, the bot for an aborted queued job), the job closes
         # in the language of the person who asked for it.
-        with use_locale(self._language(view)):
+        with use_locale(origin.language or self.settings.default_language):
             if view.status == "lost":  # arq holds nothing of it any more (Redis lost its data)
                 view.status, view.error = "failed", _("lost from the queue")
             if view.status not in ENDED:
                 return False
-            chat_id = self._recipient(view)
+            chat_id = self._recipient(view, origin)
             if chat_id is not None:
                 await self.notify_end(view, chat_id)
             complete = view.status == "complete"
@@ -230,15 +241,10 @@ class JobQueue:
         )
         return True
 
-    def _language(self, view: JobView) -> str:
-        if view.audit is not None and view.audit.language:
-            return view.audit.language
-        return self.settings.default_language
-
-    def _recipient(self, view: JobView) -> int | None:
+    def _recipient(self, view: JobView, origin: Origin) -> int | None:
         """A person's job closes in its chat; an internal one speaks of a failure, to admins."""
-        if view.audit is not None and view.audit.chat_id:
-            return view.audit.chat_id
+        if origin.chat_id:
+            return origin.chat_id
         spec = CATALOG.get(view.job_name or "")
         if view.status == "failed" and spec is not None and spec.notify:
             return self.settings.notify_chat_id

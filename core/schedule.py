@@ -19,7 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from core.catalog import JobArgs, JobSpec
 from core.crontab import latest_slot
-from core.i18n import N_, use_locale
+from core.i18n import N_
 from core.queue import JobQueue, Submitted
 from core.settings import Settings
 
@@ -101,12 +101,11 @@ async def enqueue_slot(
     """Enqueue one slot's job, at most once whoever asks; remember it as the rule's last slot.
 
     The job has no person and no chat: it closes silently, a failure goes to NOTIFY_CHAT_ID.
-    Its texts are in DEFAULT_LANGUAGE.
+    Its texts are in DEFAULT_LANGUAGE (the queue's rule for a job nobody asked for).
     """
-    with use_locale(queue.settings.default_language):
-        submitted = await queue.submit(
-            spec, args, user_id=None, chat_id=None, job_id=slot_job_id(key, slot)
-        )
+    submitted = await queue.submit(
+        spec, args, user_id=None, chat_id=None, job_id=slot_job_id(key, slot)
+    )
     previous = await last_slot(queue, key)
     if previous is None or slot > previous:
         await queue.redis.set(LAST_SLOT_KEY.format(key=key), slot.astimezone(UTC).isoformat())

@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from core.crontab import cron_trigger
 
 IdSet = Annotated[frozenset[int], NoDecode]
+# SQLAlchemy's own defaults for a connection pool.
+POOL_SIZE, MAX_OVERFLOW = 5, 10
 
 
 class Settings(BaseSettings):
@@ -30,6 +32,12 @@ class Settings(BaseSettings):
     arq_queue_name: str = Field("arq:queue", min_length=1)
     arq_burst_mode: bool = False
     redis_url: str | None = None
+    # Redis high availability: the sentinels to ask which server is the master (REDIS_URL then
+    # gives only the password, the database number and TLS; arq has no URL form for Sentinel).
+    redis_sentinels: Annotated[tuple[tuple[str, int], ...], NoDecode] = ()
+    redis_sentinel_master: str = Field("mymaster", min_length=1)
+    # TLS (rediss://) against a private certificate authority: its certificate file.
+    redis_tls_ca_file: Path | None = None
     # Bounds every Redis connect and command, so a command answers "queue unavailable" quickly.
     redis_timeout: float = Field(1.5, gt=0, le=60)
     # How long a starting process waits for Redis and the database before giving up (exit 2).
@@ -55,6 +63,10 @@ class Settings(BaseSettings):
     # storage
     data_dir: Path = Path("data")
     database_url: str | None = None
+    # PostgreSQL connections per process: the pool, and how many more it may open at a peak
+    # (a worker needs about ARQ_MAX_JOBS + 2 at once; the server's max_connections bounds all).
+    db_pool_size: int = Field(POOL_SIZE, ge=1, le=1000)
+    db_max_overflow: int = Field(MAX_OVERFLOW, ge=0, le=1000)
 
     # access and notifications
     admin_ids: IdSet = frozenset()
@@ -102,6 +114,21 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("expected integer ids separated by commas") from None
         return value
+
+    @field_validator("redis_sentinels", mode="before")
+    @classmethod
+    def _split_sentinels(cls, value: Any) -> Any:
+        """`host:port,host:port` (an IPv6 host in brackets) into (host, port) pairs."""
+        if not isinstance(value, str):
+            return value
+        pairs: list[tuple[str, int]] = []
+        for item in (part.strip() for part in value.split(",") if part.strip()):
+            host, _sep, port = item.rpartition(":")
+            host = host.strip("[]")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("expected host:port pairs separated by commas")
+            pairs.append((host, int(port)))
+        return tuple(pairs)
 
     @field_validator("timezone")
     @classmethod

@@ -9,12 +9,13 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from functools import partial
 from urllib.parse import urlsplit
 
 from sqlalchemy import text
 
 from core.db import make_engine
-from core.queue import connect
+from core.redis_client import connect, redis_target
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 FIRST_DELAY_S = 0.2
 MAX_DELAY_S = 5.0
 REASON_MAX_CHARS = 300
+# A health check's probe of one service; Docker's own check timeout (30 s by default) is above.
+CHECK_BOUND_S = 10.0
 
 Probe = Callable[[], Awaitable[None]]
 
@@ -34,8 +37,24 @@ async def require_services(settings: Settings) -> None:
         "DATABASE_URL", lambda: _probe_database(settings.db_url), deadline, settings.db_url
     )
     await wait_until_reachable(
-        "REDIS_URL", lambda: _probe_redis(settings), deadline, settings.redis_url or ""
+        redis_target(settings), lambda: _probe_redis(settings), deadline, settings.redis_url or ""
     )
+
+
+async def services_problem(settings: Settings) -> str | None:
+    """One try at the database and Redis, each within CHECK_BOUND_S: None when both answer,
+    else `NAME unreachable: why` (a health check's verdict, with no password in it)."""
+    probes: list[tuple[str, Probe, str]] = [
+        ("DATABASE_URL", partial(_probe_database, settings.db_url), settings.db_url),
+        (redis_target(settings), partial(_probe_redis, settings), settings.redis_url or ""),
+    ]
+    for name, probe, url in probes:
+        try:
+            async with asyncio.timeout(CHECK_BOUND_S):
+                await probe()
+        except Exception as error:
+            return f"{name} unreachable: {reason(error, url)}"
+    return None
 
 
 async def wait_until_reachable(name: str, probe: Probe, deadline: float, url: str) -> None:

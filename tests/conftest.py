@@ -15,11 +15,16 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from core import storage
-from core.db import make_engine, make_sessionmaker, migrate
+from core.catalog import CATALOG
 from core.redis_server import RedisServer
 from fakevk.api import FakeVK, load_demo_groups
 from fakevk.wall import FakeGroup, build_synthetic_wall
+from tests.databases import (  # noqa: F401  (fixtures: every database test runs on both)
+    app_database,
+    database_url,
+    postgres_admin_url,
+    sessions,
+)
 from tests.fakes import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,16 +74,6 @@ async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     await client.aclose()
 
 
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[storage.Sessions]:
-    """A migrated SQLite database of the test's own."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'vk.sqlite3'}"
-    await migrate(url)
-    engine = make_engine(url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
-
-
 FISHING_GROUP = 777001
 # A community with one clear topic, for the keyword story.
 FISHING_TEXTS = [
@@ -126,16 +121,41 @@ async def fake_vk() -> AsyncIterator[FakeVK]:
 
 @pytest.fixture
 async def fake_tg() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API; afterwards, nothing the bot showed a person named a job function."""
     async with FakeTelegram(token=BOT_TOKEN) as server:
         yield server
+    leaks = function_names_shown(server)
+    assert not leaks, f"a job function's name shown to a person: {leaks[0]!r}"
+
+
+# What the bot sends that a person reads: messages, their edits, captions, button alerts.
+READ_TEXT_FIELDS = ("text", "caption")
+
+
+def function_names_shown(tg: FakeTelegram) -> list[str]:
+    """Every text the bot sent (each edit too, refused attempts too) that names a catalog job
+    function: job titles are what people read."""
+    texts = [
+        str(call.params[key])
+        for call in tg.calls
+        for key in READ_TEXT_FIELDS
+        if call.params.get(key) is not None
+    ]
+    return [text for text in texts if any(name in text for name in CATALOG)]
 
 
 @pytest.fixture
 def app_env(
-    tmp_path: Path, redis_url: str, fake_vk: FakeVK, fake_tg: FakeTelegram
+    tmp_path: Path,
+    redis_url: str,
+    fake_vk: FakeVK,
+    fake_tg: FakeTelegram,
+    app_database: str,  # noqa: F811  (the fixture imported above)
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARQ_", "VK_", "BOT_"))}
+    prefixes = ("ARQ_", "VK_", "BOT_", "DB_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env.update(
+        DATABASE_URL=app_database,
         BOT_TOKEN=BOT_TOKEN,
         TELEGRAM_API_URL=fake_tg.base_url,
         VK_TOKEN=VK_TOKEN,
@@ -172,14 +192,21 @@ class Process:
     """A `python -m ...` child with its output in a file, stopped with SIGINT like Ctrl-C."""
 
     def __init__(
-        self, module: str, env: dict[str, str], log: Path, args: tuple[str, ...] = ()
+        self,
+        module: str,
+        env: dict[str, str],
+        log: Path,
+        args: tuple[str, ...] = (),
+        *,
+        python: str = sys.executable,
+        cwd: Path = ROOT,
     ) -> None:
         self.module = module
         self.log = log
         self.handle = log.open("wb")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", module, *args],
-            cwd=ROOT,
+            [python, "-m", module, *args],
+            cwd=cwd,
             env=env,
             stdout=self.handle,
             stderr=subprocess.STDOUT,

@@ -12,13 +12,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 
 from core import analysis, storage
 from core.db import make_engine, make_sessionmaker, migrate
 from core.models import Comment
 from core.text.keywords import count_document, prune
-from tests.test_storage import pytest_generate_tests, sessions  # noqa: F401  (fixtures)
 
 OWNER = -9
 TOTAL = 200_000
@@ -45,7 +44,7 @@ async def fill(db: storage.Sessions, total: int, analysed: int) -> None:
             await session.execute(insert(Comment), rows[start : start + 20_000])
 
 
-async def test_parts_and_keywords_over_200k_comments(sessions: storage.Sessions) -> None:  # noqa: F811
+async def test_parts_and_keywords_over_200k_comments(sessions: storage.Sessions) -> None:
     """Parts are key ranges that cover the unanalysed comments exactly; /keywords' path
     analyses the rest and counts all 200,000."""
     await fill(sessions, TOTAL, ANALYSED_BEFORE)
@@ -110,7 +109,7 @@ async def peak_after(
 ) -> int:
     """Peak traced memory of `work` over a community of `total` comments."""
     async with db.begin() as session:
-        await session.execute(Comment.__table__.delete())
+        await session.execute(delete(Comment))
     await fill(db, total, analysed)
     # A first run of a small piece loads what a process loads once (the general background,
     # the analyser and its dictionaries, compiled queries).

@@ -3,6 +3,7 @@ Redis and SQLite, the fake VK and Telegram APIs; every request over real HTTP.""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -22,10 +23,12 @@ from tests.apitools import (
 )
 from tests.conftest import ADMIN_ID, Process
 from tests.fakes import FakeTelegram
+from tests.faults import database
 from tests.report_fixture import STORED
 from tests.test_reports_storage import seed
 
 PARSE = "/api/v1/comments/parse/vk/async"
+ANALYZE = "/api/v1/comments/analyze/async"
 DEMO = "taiga_demo"
 
 
@@ -160,6 +163,53 @@ async def test_abort_rules(app_env: dict[str, str], tmp_path: Path) -> None:
         result = await client.get(f"/api/v1/arq/result/{mine}", headers=bearer(USER_TOKEN))
         assert result.status_code == 200 and result.json()["status"] == "aborted"
         assert (await wait_status(client, theirs))["status"] == "aborted"
+
+
+def analysed_ids(env: dict[str, str]) -> tuple[set[int], set[int]]:
+    """The stored readable comments' VK ids: (analysed, not analysed)."""
+    with contextlib.closing(sqlite3.connect(database(env))) as db:
+        rows = db.execute("SELECT comment_id, terms FROM vk_comments WHERE deleted = 0").fetchall()
+    return {i for i, terms in rows if terms is not None}, {i for i, terms in rows if terms is None}
+
+
+async def test_analyze_named_comments(app_env: dict[str, str], tmp_path: Path) -> None:
+    """`comment_ids=` analyses just those comments of the community (others stay unanalysed),
+    lists their lemmas, and names the ids it does not have; asked again, they are done."""
+    env = api_env(app_env, AUTO_ANALYZE="false")
+    async with api_running(env, tmp_path) as client:
+        parse = await client.post(PARSE, params={"group_id": DEMO}, headers=bearer(USER_TOKEN))
+        assert parse.status_code == 202, parse.text
+        parsed = await wait_status(client, parse.json()["data"]["job_id"])
+        assert parsed["status"] == "complete", parsed
+        done, waiting = analysed_ids(env)
+        assert not done and len(waiting) > 10
+        named = sorted(waiting)[3:6]
+        unknown = max(waiting) + 1_000_000
+        query = {"group_id": DEMO, "comment_ids": ",".join(map(str, [*named, unknown]))}
+
+        answer = await client.post(ANALYZE, params=query, headers=bearer(USER_TOKEN))
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["data"]["comment_ids"] == [*named, unknown]
+        ended = await wait_status(client, answer.json()["data"]["job_id"])
+        assert ended["status"] == "complete", ended
+        result = ended["result"]
+        assert (result["comments_analyzed"], result["analysed_before"]) == (3, 0)
+        assert result["missing_ids"] == [unknown]
+        assert sorted(result["lemmas"]) == sorted(map(str, named))
+        assert all(result["lemmas"][str(i)] for i in named), result["lemmas"]
+        assert "3 named comments analysed" in ended["status_text"]
+        assert (
+            f"not stored for this community (not parsed yet or deleted on VK): {unknown}"
+            in (ended["status_text"])
+        )
+        done, waiting = analysed_ids(env)
+        assert done == set(named), "only the named comments are analysed"
+
+        again = await client.post(ANALYZE, params=query, headers=bearer(USER_TOKEN))
+        assert again.status_code == 202, again.text
+        repeated = (await wait_status(client, again.json()["data"]["job_id"]))["result"]
+        assert (repeated["comments_analyzed"], repeated["analysed_before"]) == (0, 3)
+        assert repeated["lemmas"] == result["lemmas"]
 
 
 CLEANUP = "/api/v1/comments/cleanup/async"

@@ -96,6 +96,9 @@ async def test_refusals(app_env: dict[str, str], tmp_path: Path) -> None:
             ({"group_id": "1", "comment_ids": "1,x"}, "comment_ids"),
             ({"group_id": "1", "analysis_type": "astrology"}, "analysis_type"),
             ({"group_id": "1", "analysis_type": "keywords", "comment_ids": "1"}, "comment_ids"),
+            ({"group_id": "1", "comment_ids": "5,0"}, "comment_ids"),
+            ({"group_id": "1", "comment_ids": ","}, "comment_ids"),
+            ({"group_id": "1", "comment_ids": ",".join(map(str, range(1, 1002)))}, "comment_ids"),
         ):
             await expect(await client.post(analyze, params=params, headers=user), 422, field)
         await expect(await client.get("/api/v1/arq/status/a%20b", headers=user), 422, "job_id")

@@ -10,7 +10,8 @@ from core import storage
 from core.audit import audit_trail
 from core.catalog import CATALOG, AnalyzeTextArgs, KeywordsArgs
 from core.db import make_engine, make_sessionmaker, migrate
-from core.queue import JobQueue, connect
+from core.queue import JobQueue
+from core.redis_client import connect
 from core.settings import Settings
 from worker.resilient import ResilientWorker
 from worker.settings import worker_options
@@ -18,10 +19,15 @@ from worker.settings import worker_options
 JOBS_AT_ONCE = 40
 
 
-async def test_audit_rows_end_with_status_tries_and_times(tmp_path: Path, redis_url: str) -> None:
+async def test_audit_rows_end_with_status_tries_and_times(
+    tmp_path: Path, redis_url: str, database_url: str
+) -> None:
     """40 jobs submitted at once (their rows share commits) and one that fails, run by the
-    project's worker: rows end complete or failed, one try, enqueued <= started <= finished."""
-    settings = Settings(redis_url=redis_url, data_dir=tmp_path, arq_burst_mode=True)
+    project's worker: rows end complete or failed, one try, enqueued <= started <= finished;
+    on SQLite and on PostgreSQL."""
+    settings = Settings(
+        redis_url=redis_url, data_dir=tmp_path, database_url=database_url, arq_burst_mode=True
+    )
     await migrate(settings.db_url)
     engine = make_engine(settings.db_url)
     sessions = make_sessionmaker(engine)
@@ -34,7 +40,9 @@ async def test_audit_rows_end_with_status_tries_and_times(tmp_path: Path, redis_
             for n in range(JOBS_AT_ONCE)
         )
     )
-    failing = await queue.submit(keywords, KeywordsArgs(group="nobody"), user_id=7, chat_id=None)
+    failing = await queue.submit(
+        keywords, KeywordsArgs(group="nobody"), user_id=7, chat_id=None, language="en"
+    )
 
     worker = ResilientWorker(**worker_options(settings), handle_signals=False)
     await asyncio.wait_for(worker.async_run(), 120)  # burst: ends when the queue is empty

@@ -1,12 +1,12 @@
-"""A batch's tries as arq makes them, on a real Redis and SQLite: the batch queues its parts,
-waits outside its slot with `Retry`, agrees with itself across tries, and a batch whose tries
-keep dying is failed instead of looping (its function is called here as arq calls it)."""
+"""A batch's tries as arq makes them, on a real Redis and SQLite or PostgreSQL: the batch
+queues its parts, waits outside its slot with `Retry`, agrees with itself across tries, and a
+batch whose tries keep dying is failed instead of looping (its function is called here as arq
+calls it)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +14,11 @@ from arq import Retry
 from arq.connections import ArqRedis
 from arq.jobs import Job
 
-from core import analysis, queue, storage
+from core import analysis, storage
 from core.catalog import BatchArgs, ChunkArgs
 from core.db import make_engine, make_sessionmaker, migrate
 from core.jobstate import JobFailed
+from core.redis_client import connect
 from core.settings import load_settings
 from worker.jobs import analyze_comment_chunk, process_batch_comments
 from worker.jobs.analysis import _count_start
@@ -27,15 +28,14 @@ COMMENTS = 250
 
 
 @pytest.fixture
-async def ctx(tmp_path: Path, redis_url: str) -> AsyncIterator[dict[str, Any]]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'batch.sqlite3'}"
-    await migrate(url)
-    engine = make_engine(url)
+async def ctx(database_url: str, redis_url: str) -> AsyncIterator[dict[str, Any]]:
+    await migrate(database_url)
+    engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
     settings = load_settings(
         redis_url=redis_url, analysis_chunk_size=100, arq_max_jobs=2, arq_max_tries=3
     )
-    redis: ArqRedis = await queue.connect(settings)
+    redis: ArqRedis = await connect(settings)
     await storage.save_group(sessions, GROUP, "batch_club", "Batch club")
     date = datetime(2026, 11, 1, tzinfo=UTC)
     await storage.save_comments(

@@ -17,7 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 import psutil
+import pytest
 
+from core.catalog import CATALOG
 from tests.conftest import ROOT
 from tests.test_processes import clean_env, run
 
@@ -54,6 +56,7 @@ def test_piped_parse_then_keywords_answer_both_in_order(tmp_path: Path) -> None:
     out = done.stdout
     assert "Traceback" not in out + done.stderr
     assert "❌" not in out, out
+    assert not [name for name in CATALOG if name in out], "a job function's name in a reply"
     closing = out.index("✅")  # the parse's closing message is the first to say done
     ranked = re.findall(r"^\d+\. \S+", out, flags=re.MULTILINE)
     assert len(ranked) >= 10, out
@@ -87,14 +90,32 @@ def test_demo_user_error_gets_the_friendly_answer_and_no_traceback(tmp_path: Pat
     assert "Traceback" in (data / "console.log").read_text()
 
 
-def test_a_russian_terminal_gets_the_console_texts_in_russian(tmp_path: Path) -> None:
-    """The console speaks the terminal's language (LANG), as the bot does a Telegram user's."""
+RUSSIAN = ("Попробуйте /parse taiga_demo, затем /keywords taiga_demo.", "Я собираю комментарии")
+ENGLISH = ("Try /parse taiga_demo, then /keywords taiga_demo.", "I collect comments")
+
+
+@pytest.mark.parametrize(
+    ("terminal", "default", "texts"),
+    [
+        ("ru_RU.UTF-8", "en", RUSSIAN),  # the terminal's language wins, as Telegram's does
+        ("C.UTF-8", "ru", RUSSIAN),  # none: DEFAULT_LANGUAGE, for the banner and the replies
+        ("C.UTF-8", "en", ENGLISH),
+    ],
+)
+def test_the_console_speaks_its_users_language(
+    tmp_path: Path, terminal: str, default: str, texts: tuple[str, str]
+) -> None:
+    """The console's own lines (stderr) and its replies (stdout) are in one language: the
+    terminal's (LANG), as the bot's are a Telegram user's, else DEFAULT_LANGUAGE."""
     data = tmp_path / "demo"
-    env = {**english_env(tmp_path), "LANG": "ru_RU.UTF-8"}
-    done = run([*DEMO, "--data-dir", str(data)], env, stdin="")
+    env = {**english_env(tmp_path), "LANG": terminal, "DEFAULT_LANGUAGE": default}
+    done = run([*DEMO, "--data-dir", str(data)], env, stdin="/help\n")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert f"Данные этого запуска — в {data} (журнал: {data / 'console.log'})." in done.stderr
-    assert "Попробуйте /parse taiga_demo, затем /keywords taiga_demo." in done.stderr
+    banner, reply = texts
+    assert banner in done.stderr
+    assert reply in done.stdout
+    if texts == RUSSIAN:
+        assert f"Данные этого запуска — в {data} (журнал: {data / 'console.log'})." in done.stderr
 
 
 def test_each_demo_run_starts_from_a_fresh_data_directory(tmp_path: Path) -> None:

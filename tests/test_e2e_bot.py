@@ -65,12 +65,13 @@ async def test_parse_story(
     # Its comments are analysed automatically afterwards, as a job of its own.
     analysis = re.search(r"The new comments are being analysed: job (\w+)", final)
     assert analysis, final
-    for _ in range(60):
-        sent = fake_tg.send_text(f"/status {analysis.group(1)}", user_id=ADMIN_ID)
-        status = await fake_tg.wait_for_message(ADMIN_ID, analysis.group(1), after=sent)
-        if "complete" in (status.text or ""):
-            break
-        await asyncio.sleep(0.5)
+    async with asyncio.timeout(180):  # the analysis job ends (a busy machine is slow)
+        while True:
+            sent = fake_tg.send_text(f"/status {analysis.group(1)}", user_id=ADMIN_ID)
+            status = await fake_tg.wait_for_message(ADMIN_ID, analysis.group(1), after=sent)
+            if "complete" in (status.text or ""):
+                break
+            await asyncio.sleep(0.5)
     assert f"{readable} comments analysed" in (status.text or "")
     card = next(m for m in fake_tg.messages(ADMIN_ID) if f"Job {job_id}" in (m.text or ""))
     assert card.edits >= 1 and "complete" in (card.text or "")
@@ -110,17 +111,22 @@ async def test_parse_story(
     assert "3 new comments" in third, third
     assert f"{readable + 3} comments of this community are stored in total" in third
     assert stored_comments(tmp_path / "data") == expected + 3
+    # /keywords speaks of the same number: the new comments of all three parses.
+    sent = fake_tg.send_text("/keywords taiga_demo", user_id=ADMIN_ID)
+    keywords = await fake_tg.wait_for_message(ADMIN_ID, "keywords of", after=sent, timeout=120)
+    assert f": keywords of {readable + 3} comments," in (keywords.text or ""), keywords.text
 
 
 async def test_queue_and_health(services: list[Process], fake_tg: FakeTelegram) -> None:
     """/queue and /health report a live worker and reachable Redis and database."""
     await fake_tg.wait_for_call("setMyCommands", timeout=30)
-    for _ in range(60):  # the worker may still be starting
-        sent = fake_tg.send_text("/queue", user_id=ADMIN_ID)
-        queue = await fake_tg.wait_for_message(ADMIN_ID, "Queue", after=sent)
-        if "1 worker alive" in (queue.text or ""):
-            break
-        await asyncio.sleep(0.5)
+    async with asyncio.timeout(180):  # until the worker's heartbeat counts it
+        while True:
+            sent = fake_tg.send_text("/queue", user_id=ADMIN_ID)
+            queue = await fake_tg.wait_for_message(ADMIN_ID, "Queue", after=sent)
+            if "1 worker alive" in (queue.text or ""):
+                break
+            await asyncio.sleep(0.5)
     sent = fake_tg.send_text("/health", user_id=ALLOWED_ID)
     health = await fake_tg.wait_for_message(ALLOWED_ID, "Redis", after=sent, timeout=30)
     assert "✅ Redis reachable" in (health.text or "")

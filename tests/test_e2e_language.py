@@ -7,8 +7,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core.catalog import CATALOG
-from tests.conftest import ADMIN_ID, ALLOWED_ID, Process, running
+from tests.conftest import (
+    ADMIN_ID,
+    ALLOWED_ID,
+    STRANGER_ID,
+    Process,
+    function_names_shown,
+    running,
+)
 from tests.fakes import FakeTelegram
 
 JOB_ID = re.compile(r"/status ([0-9a-f]{32})")
@@ -18,6 +24,7 @@ ENGLISH_ADMIN = 1003
 # (command, what the Russian answer says, what the English one says)
 EXCHANGES = [
     ("/help", "Я собираю комментарии", "I collect comments"),
+    ("/start", "Я собираю комментарии", "I collect comments"),
     ("/parse", "не хватает <сообщество>", "missing <group>"),
     ("/parse taiga_demo много", "лимит: нужно целое число", "limit must be a whole number"),
     ("/parse taiga_demo 0", "лимит: не меньше 1", "limit must be at least 1"),
@@ -30,34 +37,49 @@ EXCHANGES = [
     ),
     ("/parse taiga_demo 10 7 x", "слишком много аргументов", "too many arguments"),
     ("/parse ???", "не сообщество VK", "is not a VK community"),
+    ("/keywords", "не хватает <сообщество>", "missing <group>"),
     ("/keywords fishing_club 500", "сколько: не больше 100", "n must be at most 100"),
+    ("/report taiga_demo 7 x", "слишком много аргументов", "too many arguments"),
+    ("/report taiga_demo 0", "дни: не меньше 1", "days must be at least 1"),
+    ("/stats taiga_demo x", "слишком много аргументов", "too many arguments"),
     ("/analyze", "не хватает <текст> или <сообщество>", "missing <text> or <group>"),
     ("/status", "не хватает <номер_задачи>", "missing <job_id>"),
     ("/result a b", "нужен один номер задачи", "expected one job id"),
+    ("/result", "не хватает <номер_задачи>", "missing <job_id>"),
+    ("/abort", "не хватает <номер_задачи>", "missing <job_id>"),
     ("/abort 0123456789abcdef0123456789abcdef", "не найдена", "not found"),
     ("/jobs", "В этом чате ещё не было задач", "No jobs in this chat yet"),
     ("/queue", "Очередь", "Queue"),
     ("/health", "Redis доступен", "Redis reachable"),
     ("/language", "Я отвечаю вам на языке «русский»", "My answers to you are in English"),
     ("/language de", "неизвестный язык de", "unknown language de"),
+    ("/access", "Кто может пользоваться ботом:", "Who may use the bot:"),
+    ("/allow", "в личном чате укажите, кому", "in a private chat, name the person"),
+    ("/deny x", "нужен один числовой id", "expected one numeric id"),
     ("/frobnicate", "Неизвестная команда /frobnicate", "Unknown command /frobnicate"),
     ("hello", "Я понимаю только команды", "I only understand commands"),
 ]
 
 
-async def ask(tg: FakeTelegram, user: int, language: str | None, text: str, expect: str) -> str:
+# Commands whose answer is a quick job's closing message: (command, Russian, English).
+JOB_EXCHANGES = [
+    ("/analyze Щас на рыбалку", "на → на (предлог)", "на → на (preposition)"),
+    ("/keywords nobody_here", "сначала /parse nobody_here", "/parse nobody_here first"),
+    ("/stats", "Комментариев пока нет", "No comments stored yet"),
+]
+
+
+async def ask(
+    tg: FakeTelegram,
+    user: int,
+    language: str | None,
+    text: str,
+    expect: str,
+    bound_s: float = 30,
+) -> str:
     sent = tg.send_text(text, user_id=user, language_code=language)
-    reply = await tg.wait_for_message(user, expect, after=sent, timeout=30)
+    reply = await tg.wait_for_message(user, expect, after=sent, timeout=bound_s)
     return reply.text or ""
-
-
-def no_function_names(tg: FakeTelegram, *chats: int) -> None:
-    """Nothing a person reads (messages, their edits, button alerts) names a job function."""
-    texts = [m.text or "" for chat in chats for m in tg.messages(chat)]
-    texts += [str(answer.get("text", "")) for answer in tg.callback_answers.values()]
-    for name in CATALOG:
-        leaks = [t for t in texts if name in t]
-        assert not leaks, f"{name} shown to a person: {leaks[0]!r}"
 
 
 async def test_each_user_gets_their_language(
@@ -83,11 +105,15 @@ async def two_languages_story(fake_tg: FakeTelegram) -> None:
     assert "Как пользоваться: /parse <сообщество> [лимит] [дни]" in await ask(
         fake_tg, ADMIN_ID, "ru", "/parse", "Как пользоваться"
     )
+    # Jobs that answer at once: a text's words, a failure's reason, what is stored (nothing).
+    for text, russian, english in JOB_EXCHANGES:
+        await ask(fake_tg, ADMIN_ID, "ru", text, russian, bound_s=120)
+        await ask(fake_tg, ENGLISH_ADMIN, "en", text, english, bound_s=120)
 
     # A job: card, closing message with the reason it found nothing, /status, /result, /jobs.
-    for user, language, done in [
-        (ADMIN_ID, "ru", "Сбор комментариев — готово"),
-        (ENGLISH_ADMIN, "en", "Comment collection finished"),
+    for user, language, done, refresh, stale in [
+        (ADMIN_ID, "ru", "Сбор комментариев — готово", "Обновить", "Эта кнопка недействительна"),
+        (ENGLISH_ADMIN, "en", "Comment collection finished", "Refresh", "This button is not valid"),
     ]:
         sent = fake_tg.send_text("/parse taiga_demo 10 7", user_id=user, language_code=language)
         card = await fake_tg.wait_for_message(user, "/status", after=sent, timeout=30)
@@ -98,6 +124,15 @@ async def two_languages_story(fake_tg: FakeTelegram) -> None:
             user, f"({job_id})", after=card.message_id, timeout=60
         )
         assert done in (final.text or ""), final.text
+        # Its buttons were labelled in the person's language; a stale button says so in it.
+        sent_card = next(c for c in fake_tg.calls_of("sendMessage") if job_id in c.params["text"])
+        assert refresh in str(sent_card.params["reply_markup"])
+        pressed = fake_tg.press_button(
+            message_id=card.message_id, data="job:nope", user_id=user, strict=False,
+            language_code=language,
+        )  # fmt: skip
+        await fake_tg.wait_for(lambda tg, q=pressed: q in tg.callback_answers, timeout=30)
+        assert stale in str(fake_tg.callback_answers[pressed].get("text"))
         await ask(fake_tg, user, language, f"/status {job_id}", job_id)
         await ask(fake_tg, user, language, f"/result {job_id}", job_id)
         await ask(fake_tg, user, language, "/jobs", job_id)
@@ -107,7 +142,14 @@ async def two_languages_story(fake_tg: FakeTelegram) -> None:
     assert "Nothing new: the wall has no posts from the last 7 days." in english
     assert "Сбор комментариев\nЗадача " in russian and "Comment collection\nJob " in english
     assert "Последние задачи:" in russian and "Recent jobs:" in english
-    no_function_names(fake_tg, ADMIN_ID, ENGLISH_ADMIN)
+    # Someone the bot does not know is refused in their language too.
+    for stranger, language, refusal in [
+        (STRANGER_ID, "ru", "⛔ Доступ закрыт: вам пока нельзя пользоваться ботом."),
+        (STRANGER_ID + 1, "en", "⛔ Access denied: you may not use this bot yet."),
+    ]:
+        await ask(fake_tg, stranger, language, "/help", refusal)
+    # No function names in any of it: the fake_tg fixture checks every text of every test.
+    assert not function_names_shown(fake_tg)
 
 
 async def test_language_command_overrides_telegram(

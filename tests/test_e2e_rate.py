@@ -19,12 +19,13 @@ async def test_two_workers_stay_under_vk_rps(
     env = {**app_env, "AUTO_ANALYZE": "false", "ARQ_MAX_JOBS": "1"}
     async with running(env, tmp_path, workers=2) as processes:
         await fake_tg.wait_for_call("setMyCommands", timeout=180)  # the bot is up
-        for _ in range(60):
-            sent = fake_tg.send_text("/queue", user_id=ADMIN_ID)
-            queue = await fake_tg.wait_for_message(ADMIN_ID, "Queue", after=sent, timeout=30)
-            if "2 workers alive" in (queue.text or ""):
-                break
-            await asyncio.sleep(0.5)
+        async with asyncio.timeout(180):  # until both workers' heartbeats count them
+            while True:
+                sent = fake_tg.send_text("/queue", user_id=ADMIN_ID)
+                queue = await fake_tg.wait_for_message(ADMIN_ID, "Queue", after=sent, timeout=30)
+                if "2 workers alive" in (queue.text or ""):
+                    break
+                await asyncio.sleep(0.5)
         first = fake_tg.send_text("/parse taiga_demo 100000", user_id=ADMIN_ID)
         second = fake_tg.send_text("/parse fishing_club 100000", user_id=ADMIN_ID)
         for sent in (first, second):

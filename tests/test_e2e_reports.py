@@ -6,7 +6,6 @@ import asyncio
 import csv
 import io
 import re
-import sqlite3
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from fakevk.api import FakeVK
 from fakevk.people import full_name
 from fakevk.wall import build_synthetic_wall
 from tests.conftest import ADMIN_ID, STRANGER_ID, VK_TOKEN, running
+from tests.databases import BACKENDS, scalar
 from tests.fakes import FakeTelegram
 from tests.fakes.telegram import SentMessage
 from tests.report_fixture import (
@@ -58,12 +58,11 @@ async def bot_ready(tg: FakeTelegram) -> None:
     await tg.wait_for_call("getUpdates", timeout=180)
 
 
-async def wait_for_rows(tmp_path: Path, query: str, wanted: int) -> int:
-    """Poll the test's database until the query answers `wanted` (at most a minute)."""
+async def wait_for_rows(database_url: str, query: str, wanted: int) -> int:
+    """Poll the processes' database until the query answers `wanted` (at most a minute)."""
     found = -1
     for _ in range(300):
-        with sqlite3.connect(tmp_path / "data" / "vkcomments.sqlite3") as db:
-            found = int(db.execute(query).fetchone()[0])
+        found = int(await scalar(database_url, query))
         if found == wanted:
             break
         await asyncio.sleep(0.2)
@@ -89,17 +88,20 @@ def png_size(message: SentMessage) -> tuple[int, int]:
         return image.size
 
 
-async def test_report_story(services: object, fake_tg: FakeTelegram, tmp_path: Path) -> None:
+@pytest.mark.parametrize("app_database", BACKENDS, indirect=True)
+async def test_report_story(services: object, fake_tg: FakeTelegram, app_database: str) -> None:
     """After /parse, /report sends the chart, the exact summary, the CSV and the XLSX, then its
     closing line, each once although Telegram's 429 made the job run again; /stats and
-    /keywords count the same comments."""
+    /keywords count the same comments. Bot and worker on SQLite, then on PostgreSQL."""
     await bot_ready(fake_tg)
-    await parse_and_wait(fake_tg, "/parse report_club 1000")
+    _job, parsed = await parse_and_wait(fake_tg, "/parse report_club 1000")
+    # The parse summary counts readable comments: the deleted one is stored, never counted.
+    assert f"{STORED} comments of this community are stored in total" in parsed
     # The automatic analysis closes in this chat too: let it, so the report's messages follow.
     await fake_tg.wait_for_message(ADMIN_ID, "comments analysed", timeout=120)
     # The parse queued update_statistics: the days are counted before anyone asks.
     counted = await wait_for_rows(
-        tmp_path, "SELECT coalesce(sum(comments), 0) FROM stats_daily", STORED
+        app_database, "SELECT coalesce(sum(comments), 0) FROM stats_daily", STORED
     )
     assert counted == STORED
     fake_tg.fail_next("sendDocument", retry_after=1)
@@ -123,6 +125,9 @@ async def test_report_story(services: object, fake_tg: FakeTelegram, tmp_path: P
     assert f"2. {link}_5 — 3 comments — «Пост про рыбалку»" in lines
     for rank, (author, count) in enumerate(TOP_AUTHORS, 1):
         assert f"{rank}. {' '.join(full_name(author))} — {count} comment" in summary.text
+    # Every comment says "текст": the keyword is in all of the period's analysed comments.
+    assert f"Top keywords of {CURRENT} analysed comments (how many mention each):" in lines
+    assert f"1. текст ({CURRENT})" in lines
 
     assert csv_doc.document_bytes and csv_doc.document_bytes.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(csv_doc.document_bytes.decode("utf-8-sig"))))[1:]
@@ -151,21 +156,29 @@ async def test_report_story(services: object, fake_tg: FakeTelegram, tmp_path: P
 
 
 async def test_report_refusals_and_bad_input(
-    services: object, fake_tg: FakeTelegram, tmp_path: Path
+    services: object, fake_tg: FakeTelegram, app_database: str
 ) -> None:
-    """An unknown community and bad days get clear answers; a stranger gets the refusal and
-    no data at all."""
+    """An unknown community, an empty database and bad days get clear answers; a stranger
+    gets the refusal and no data at all."""
     await bot_ready(fake_tg)
     unknown = await ask(fake_tg, "/report nobody_here", "failed")
-    assert "nobody_here has no stored comments yet" in unknown
+    assert "nobody_here has no stored comments yet: /parse nobody_here first" in unknown
+    nothing = await ask(fake_tg, "/report", "Nothing stored")
+    assert "Nothing stored for all communities in the last 30 days." in nothing
+    assert "/parse <group>" in nothing
+    assert "No comments stored yet. Collect some: /parse <group>" in await ask(
+        fake_tg, "/stats", "No comments"
+    )
     usage = await ask(fake_tg, "/report report_club zero", "Usage: /report [group] [days]")
     assert "days must be a whole number" in usage
     sent = fake_tg.send_text("/report report_club", user_id=STRANGER_ID)
     await fake_tg.wait_for_message(STRANGER_ID, "Access denied", after=sent, timeout=30)
+    for command in ("/report", "/stats", "/stats report_club"):  # refused once an hour: silence
+        fake_tg.send_text(command, user_id=STRANGER_ID)
+    await ask(fake_tg, "/stats", "No comments")  # the bot has read the stranger's commands
     assert [m.kind for m in fake_tg.messages(STRANGER_ID)] == ["text"]
-    with sqlite3.connect(tmp_path / "data" / "vkcomments.sqlite3") as db:
-        jobs = db.execute("SELECT count(*) FROM job_audit WHERE user_id = ?", (STRANGER_ID,))
-        assert jobs.fetchone()[0] == 0
+    jobs = f"SELECT count(*) FROM job_audit WHERE user_id = {STRANGER_ID}"
+    assert await scalar(app_database, jobs) == 0
 
 
 COMMUNITIES = 30
@@ -175,9 +188,8 @@ SUMMARY_LINE = re.compile(
 )
 
 
-async def seed_communities(data_dir: Path) -> int:
+async def seed_communities(url: str) -> int:
     """Thirty small communities stored as the parser stores them; returns readable comments."""
-    url = f"sqlite+aiosqlite:///{data_dir / 'vkcomments.sqlite3'}"
     await migrate(url)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
@@ -209,12 +221,12 @@ def original_file(documents: list[SentMessage]) -> bytes:
 
 
 async def test_report_of_all_communities(
-    app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
+    app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path, app_database: str
 ) -> None:
     """/report alone: one chart with the busiest as lines, a summary too long for one message
     split on line ends, and files over the (lowered) upload limit zipped and split, with the
     user told so."""
-    readable = await seed_communities(tmp_path / "data")
+    readable = await seed_communities(app_database)
     env = {**app_env, "UPLOAD_LIMIT_BYTES": "8192"}
     async with running(env, tmp_path):
         await bot_ready(fake_tg)

@@ -170,8 +170,9 @@ async def test_get_updates_returns_injected_command(tg: FakeTelegram, bot: Bot) 
     # Offset confirms the update; a new one wakes a pending long poll.
     loop = asyncio.get_running_loop()
     started = loop.time()
+    polls_before = len(tg.calls)
     poll = asyncio.create_task(bot.get_updates(offset=update.update_id + 1, timeout=5))
-    await asyncio.sleep(0.05)
+    await tg.wait_for_call("getUpdates", after=polls_before)  # the long poll is pending
     tg.send_text("hello")
     [second] = await poll
     assert second.message is not None and second.message.text == "hello"

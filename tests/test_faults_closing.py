@@ -15,10 +15,12 @@ from arq.constants import job_key_prefix
 from arq.jobs import JobStatus
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from core.catalog import CATALOG, AnalyzeTextArgs, BatchArgs, ParseArgs
+from core.catalog import CATALOG, AnalyzeTextArgs, BatchArgs, JobArgs, JobSpec, ParseArgs
 from core.db import make_engine, make_sessionmaker, migrate
+from core.i18n import use_locale
 from core.jobstate import JobFailed, worker_key
-from core.queue import JobQueue, connect
+from core.queue import JobQueue, Submitted
+from core.redis_client import connect
 from core.redis_server import RedisServer
 from core.settings import Settings
 from fakevk.api import FakeVK
@@ -147,7 +149,7 @@ async def direct_queue(env: dict[str, str]) -> AsyncIterator[JobQueue]:
     """The product's own queue door, opened from the test on the processes' Redis and database."""
     settings = Settings(
         redis_url=env["REDIS_URL"], data_dir=Path(env["DATA_DIR"]),
-        arq_queue_name=env["ARQ_QUEUE_NAME"],
+        arq_queue_name=env["ARQ_QUEUE_NAME"], default_language=env.get("DEFAULT_LANGUAGE", "ru"),
     )  # fmt: skip
     await migrate(settings.db_url)
     engine = make_engine(settings.db_url)
@@ -159,6 +161,11 @@ async def direct_queue(env: dict[str, str]) -> AsyncIterator[JobQueue]:
         await engine.dispose()
 
 
+async def submit_as_admin(queue: JobQueue, spec: JobSpec, args: JobArgs) -> Submitted:
+    """As the admin would from their English chat."""
+    return await queue.submit(spec, args, user_id=ADMIN_ID, chat_id=ADMIN_ID, language="en")
+
+
 async def test_sweeper_closes_jobs_that_ended_unclosed(
     app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
 ) -> None:
@@ -167,10 +174,10 @@ async def test_sweeper_closes_jobs_that_ended_unclosed(
     env = {**app_env, **FAST_SWEEP}
     async with direct_queue(env) as queue:
         spec, args = CATALOG["parse_vk_comments"], ParseArgs(group="taiga_demo", limit=5)
-        ended = (await queue.submit(spec, args, user_id=ADMIN_ID, chat_id=ADMIN_ID)).job_id
+        ended = (await submit_as_admin(queue, spec, args)).job_id
         error = JobFailed("VK did not answer")
         assert await queue.finish_unstarted(ended, error, lost_worker=False)
-        lost = (await queue.submit(spec, args, user_id=ADMIN_ID, chat_id=ADMIN_ID)).job_id
+        lost = (await submit_as_admin(queue, spec, args)).job_id
         await queue.redis.delete(job_key_prefix + lost)
         await queue.redis.zrem(queue.queue_name, lost)
     async with processes(Process("worker", env, tmp_path / "w.log")):
@@ -185,22 +192,25 @@ async def test_sweeper_closes_jobs_that_ended_unclosed(
 async def test_internal_jobs_speak_only_of_failures(
     app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
 ) -> None:
-    """Jobs nobody typed in a chat: a success says nothing, a failure goes to NOTIFY_CHAT_ID."""
-    env = {**app_env, "NOTIFY_CHAT_ID": str(ADMIN_ID)}
+    """Jobs nobody typed in a chat: a success says nothing, a failure goes to NOTIFY_CHAT_ID,
+    in DEFAULT_LANGUAGE (Russian by default), not in the language the queuing code ran in."""
+    env = {**app_env, "NOTIFY_CHAT_ID": str(ADMIN_ID), "DEFAULT_LANGUAGE": "ru"}
     async with direct_queue(env) as queue:
         text_spec, batch_spec = (
             CATALOG["analyze_text_morphology"],
             CATALOG["process_batch_comments"],
         )
-        quiet = await queue.submit(
-            text_spec, AnalyzeTextArgs(text="Щас спс"), user_id=None, chat_id=None
-        )
-        loud = await queue.submit(
-            batch_spec, BatchArgs(group="never_parsed"), user_id=None, chat_id=None
-        )
+        with use_locale("en"):  # as a job or an API request speaking English would queue them
+            quiet = await queue.submit(
+                text_spec, AnalyzeTextArgs(text="Щас спс"), user_id=None, chat_id=None
+            )
+            loud = await queue.submit(
+                batch_spec, BatchArgs(group="never_parsed"), user_id=None, chat_id=None
+            )
         async with processes(Process("worker", env, tmp_path / "w.log")):
-            final = await fake_tg.wait_for_message(ADMIN_ID, f"failed ({loud.job_id})", 60)
-            assert "/parse never_parsed first" in final.text
+            final = await fake_tg.wait_for_message(ADMIN_ID, f"не удалось ({loud.job_id})", 60)
+            assert "сначала /parse never_parsed" in final.text
+            assert audit_row(env, loud.job_id)["language"] == "ru"
             await wait_until(
                 "the quiet job closed",
                 lambda: audit_row(env, quiet.job_id).get("status") == "complete",

@@ -34,7 +34,8 @@ from bot.handlers.jobs import positional, usage_reply
 from bot.scheduler import BotScheduler
 from core.catalog import COMMANDS
 from core.db import make_engine, make_sessionmaker, migrate
-from core.queue import JobQueue, connect, explain, validate_args
+from core.queue import JobQueue, explain, validate_args
+from core.redis_client import connect
 from core.settings import Settings
 from core.ui import JobAction
 from tests.conftest import ADMIN_ID, ALLOWED_ID
@@ -314,3 +315,29 @@ async def test_answer_time_grows_linearly(chat: Chat) -> None:
             timings.append(best)
         small, big = timings
         assert big < 30 * small + 0.25, (name, timings)
+
+
+async def test_button_presses_are_throttled(chat: Chat) -> None:
+    """Button presses count against a person's flood guard like messages (defect 8: they were
+    never throttled): past the burst one warning, then quiet answers; every press is answered."""
+    card = chat.tg.messages(ALLOWED_ID)[0]
+    refresh = JobAction(action="refresh", job_id=chat.my_job).pack()
+    # Pressed all at once and handled in one go, so the flood window cannot pass meanwhile.
+    queries = [
+        chat.tg.press_button(
+            message_id=card.message_id, data=refresh, user_id=ALLOWED_ID, strict=False
+        )
+        for _ in range(12)
+    ]
+    calls = len(chat.tg.calls)
+    await chat.deliver()
+    answers = {
+        str(c.params.get("callback_query_id")): c.params
+        for c in chat.tg.calls[calls:]
+        if c.method == "answerCallbackQuery"
+    }
+    assert set(answers) == set(queries), "every press is answered"
+    warnings = [q for q in queries if "Too many messages" in str(answers[q].get("text"))]
+    # The start of the job was the person's first message in the window: 7 presses pass.
+    assert warnings == [queries[7]], [answers[q] for q in queries]
+    assert all(not answers[q].get("text") for q in queries[8:])

@@ -14,7 +14,8 @@ from arq.constants import result_key_prefix
 
 from core.catalog import CATALOG, AnalyzeTextArgs
 from core.db import make_engine, make_sessionmaker
-from core.queue import JobQueue, connect
+from core.queue import JobQueue
+from core.redis_client import connect
 from core.settings import Settings
 from tests.conftest import ALLOWED_ID, Process, running
 from tests.fakes import FakeTelegram

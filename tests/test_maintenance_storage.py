@@ -1,4 +1,4 @@
-"""Cleanup and backups on a real SQLite file and, where one answers, a real PostgreSQL: exactly
+"""Cleanup and backups on a real SQLite file and a real PostgreSQL database: exactly
 the old rows go, the statistics follow; a backup taken during writes is sound and restores
 every table row by row."""
 
@@ -21,14 +21,10 @@ from core.maintenance.restore import restore
 from core.models import Base, Comment, DailyStats, JobAudit, Post
 from core.reports.statistics import mark_recent, refresh
 from core.vk.wall_items import comment_row, post_row
-from tests import test_storage
 from tests.report_fixture import ZONE
 from tests.test_reports_storage import seed
 
 OWNER = -888001
-# Every test runs on SQLite and, where one answers, on PostgreSQL (see tests/test_storage.py).
-pytest_generate_tests = test_storage.pytest_generate_tests
-database = test_storage.sessions
 
 
 def url_of(sessions: storage.Sessions) -> str:
@@ -54,11 +50,11 @@ def comment(post_id: int, comment_id: int, moment: datetime) -> dict[str, Any]:
     return comment_row(OWNER, post_id, vk, None, ZONE)
 
 
-async def test_cleanup_deletes_exactly_the_old_rows(database: storage.Sessions) -> None:
+async def test_cleanup_deletes_exactly_the_old_rows(sessions: storage.Sessions) -> None:
     """Comments before the cut-off go (with their analysis), and posts older than it left with
     no comments; nothing else. The touched days' statistics are recounted; a rerun deletes
     nothing."""
-    await seed(database)
+    await seed(sessions)
     cutoff = datetime.combine(datetime.now(ZONE).date() - timedelta(days=30), time(12), ZONE)
     cutoff = cutoff.astimezone(UTC)
     extra_posts = [
@@ -66,9 +62,9 @@ async def test_cleanup_deletes_exactly_the_old_rows(database: storage.Sessions) 
         post_row(OWNER, {"id": 101, "date": at(cutoff - timedelta(days=60)), "text": "empty"}),
         post_row(OWNER, {"id": 102, "date": at(cutoff + timedelta(days=20)), "text": "new"}),
     ]
-    await storage.save_posts(database, extra_posts)
+    await storage.save_posts(sessions, extra_posts)
     await storage.save_comments(
-        database,
+        sessions,
         [
             comment(100, 200, cutoff - timedelta(days=20)),  # old: goes, its post stays
             comment(100, 201, cutoff + timedelta(days=25)),  # new: keeps post 100
@@ -76,14 +72,14 @@ async def test_cleanup_deletes_exactly_the_old_rows(database: storage.Sessions) 
             comment(100, 203, cutoff + timedelta(seconds=1)),  # just after, same day: stays
         ],
     )
-    async with database.begin() as session:  # some are analysed, old and new
+    async with sessions.begin() as session:  # some are analysed, old and new
         analysed = Comment.comment_id.in_([2, 200, 203])
         await session.execute(update(Comment).where(analysed).values(terms="щука|клёв"))
-    await refresh(database)
-    before = await tables(database)
-    stats_before = {(row.owner_id, row.day): row for row in await stats(database)}
+    await refresh(sessions)
+    before = await tables(sessions)
+    stats_before = {(row.owner_id, row.day): row for row in await stats(sessions)}
 
-    async with database() as session:
+    async with sessions() as session:
         old_keys = {
             (c.owner_id, c.post_id, c.comment_id, c.local_day)
             for c in await session.scalars(select(Comment).where(Comment.date < cutoff))
@@ -91,13 +87,13 @@ async def test_cleanup_deletes_exactly_the_old_rows(database: storage.Sessions) 
     # The report fixture's old post (1) has only old comments; 101 never had any.
     assert {key[2] for key in old_keys} == {2, 3, 4, 200, 202}, old_keys
     expected = Deleted(comments=5, analysed=2, posts=2)
-    assert await preview(database, cutoff) == expected
+    assert await preview(sessions, cutoff) == expected
 
-    done = await delete_old(database, cutoff, batch=2)  # several small transactions
+    done = await delete_old(sessions, cutoff, batch=2)  # several small transactions
     assert (done.comments, done.analysed, done.posts) == (5, 2, 2)
     assert done.days == {(owner, day) for owner, _post, _id, day in old_keys}
-    await refresh(database)
-    after = await tables(database)
+    await refresh(sessions)
+    after = await tables(sessions)
 
     gone = {key[:3] for key in old_keys}
     comment_columns = [column.name for column in Comment.__table__.columns]
@@ -111,7 +107,7 @@ async def test_cleanup_deletes_exactly_the_old_rows(database: storage.Sessions) 
 
     # Statistics: the touched days are recounted (a day left empty has no row), the others
     # are untouched; and they equal a recount of every day from scratch.
-    stats_after = {(row.owner_id, row.day): row for row in await stats(database)}
+    stats_after = {(row.owner_id, row.day): row for row in await stats(sessions)}
     boundary_day = next(day for _o, _p, cid, day in old_keys if cid == 202)
     assert stats_after[(OWNER, boundary_day)].comments == 1  # 203 stays on it
     for key in done.days - {(OWNER, boundary_day)}:
@@ -119,16 +115,16 @@ async def test_cleanup_deletes_exactly_the_old_rows(database: storage.Sessions) 
     for key, row in stats_after.items():
         if key not in done.days:
             assert row.comments == stats_before[key].comments
-    await mark_recent(database, None, datetime(2000, 1, 1).date())
-    await refresh(database)
-    recounted = {(row.owner_id, row.day): row.comments for row in await stats(database)}
+    await mark_recent(sessions, None, datetime(2000, 1, 1).date())
+    await refresh(sessions)
+    recounted = {(row.owner_id, row.day): row.comments for row in await stats(sessions)}
     assert recounted == {key: row.comments for key, row in stats_after.items()}
 
-    settled = await tables(database)
-    assert await preview(database, cutoff) == Deleted()
-    again = await delete_old(database, cutoff)
+    settled = await tables(sessions)
+    assert await preview(sessions, cutoff) == Deleted()
+    again = await delete_old(sessions, cutoff)
     assert (again.comments, again.analysed, again.posts) == (0, 0, 0)
-    assert await tables(database) == settled
+    assert await tables(sessions) == settled
 
 
 async def stats(sessions: storage.Sessions) -> list[DailyStats]:
@@ -178,18 +174,18 @@ class Writer:
 
 
 async def test_backup_during_writes_is_sound_and_restores_identically(
-    database: storage.Sessions, tmp_path: Path
+    sessions: storage.Sessions, tmp_path: Path
 ) -> None:
     """A backup taken while another task commits comments holds whole transactions only and
     passes the integrity check; restored, every table equals the moment it was taken."""
-    await seed(database)
+    await seed(sessions)
     await storage.record_enqueued(
-        database, job_id="j1", job_name="generate_report", user_id=1, chat_id=1, args={"days": 7}
+        sessions, job_id="j1", job_name="generate_report", user_id=1, chat_id=1, args={"days": 7}
     )
-    url, folder = url_of(database), tmp_path / "backups"
-    base = await tables(database)
+    url, folder = url_of(sessions), tmp_path / "backups"
+    base = await tables(sessions)
 
-    writer = Writer(database)
+    writer = Writer(sessions)
     writing = asyncio.create_task(writer.run())
     try:
         await writer.until(20)
@@ -208,8 +204,8 @@ async def test_backup_during_writes_is_sound_and_restores_identically(
         with sqlite3.connect(unpacked) as check:
             assert check.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
-    await restore_into(database, made.path)
-    restored = await tables(database)
+    await restore_into(sessions, made.path)
+    restored = await tables(sessions)
     for name, rows in base.items():
         if name != "vk_comments":
             assert restored[name] == rows, name
@@ -221,18 +217,18 @@ async def test_backup_during_writes_is_sound_and_restores_identically(
     assert [r for r in restored["vk_comments"] if r[1] != WRITER_POST] == base["vk_comments"]
 
     # Without writes: back up, change everything, restore: every table as it was.
-    await restore_into(database, made.path)  # (the same file twice: restoring is repeatable)
-    await storage.save_comments(database, writer.batches[-1])
-    snapshot = await tables(database)
+    await restore_into(sessions, made.path)  # (the same file twice: restoring is repeatable)
+    await storage.save_comments(sessions, writer.batches[-1])
+    snapshot = await tables(sessions)
     second = await take_backup(url, folder, keep=1)
     assert backups(folder) == [second.path] and not made.path.exists()  # rotated
-    await delete_old(database, datetime.now(UTC) + timedelta(days=1))
-    async with database.begin() as session:
+    await delete_old(sessions, datetime.now(UTC) + timedelta(days=1))
+    async with sessions.begin() as session:
         await session.execute(update(JobAudit).values(status="failed"))
         await session.execute(update(Post).values(text="changed"))
-    assert await tables(database) != snapshot
-    await restore_into(database, second.path)
-    assert await tables(database) == snapshot
+    assert await tables(sessions) != snapshot
+    await restore_into(sessions, second.path)
+    assert await tables(sessions) == snapshot
 
 
 async def restore_into(sessions: storage.Sessions, backup: Path) -> None:

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from core import storage
+from core import analysis, storage
+from core.db import make_engine, make_sessionmaker, migrate
 from core.reports.export import Exported, export, prepare_upload
 from core.reports.localtime import ensure_zone, period
 from core.reports.statistics import refresh
-from core.reports.summary import summarize
-from core.vk.wall_items import comment_row
-from fakevk.people import full_name
-from tests import test_storage
+from core.reports.summary import summarize, summarize_all
+from core.vk.wall_items import author_rows, comment_row, post_row
+from fakevk.people import full_name, profile
 from tests.report_fixture import (
     AUTHORS,
     BUSIEST_HOUR,
@@ -30,6 +30,7 @@ from tests.report_fixture import (
     REPORT_GROUP,
     REPORT_NAME,
     REPORT_SCREEN_NAME,
+    STORED,
     TOP_AUTHORS,
     TOP_POSTS,
     ZONE,
@@ -39,9 +40,6 @@ from tests.report_fixture import (
 )
 
 OWNER = -REPORT_GROUP
-# Every test runs on SQLite and, where one answers, on PostgreSQL (see tests/test_storage.py).
-pytest_generate_tests = test_storage.pytest_generate_tests
-database = test_storage.sessions
 
 
 async def seed(sessions: storage.Sessions) -> None:
@@ -54,11 +52,11 @@ async def seed(sessions: storage.Sessions) -> None:
     await refresh(sessions)
 
 
-async def test_report_numbers_are_exact_on_both_databases(database: storage.Sessions) -> None:
+async def test_report_numbers_are_exact_on_both_databases(sessions: storage.Sessions) -> None:
     """The fixture's known totals, growth, top lists and busiest times, whichever database."""
-    await seed(database)
+    await seed(sessions)
     first, last = period(30, ZONE)
-    summary = await summarize(database, OWNER, first, last)
+    summary = await summarize(sessions, OWNER, first, last)
     assert (summary.comments, summary.previous) == (CURRENT, PREVIOUS)
     assert summary.growth == 200.0
     assert (summary.authors, summary.replies, summary.likes) == (AUTHORS, REPLIES, LIKES)
@@ -73,45 +71,45 @@ async def test_report_numbers_are_exact_on_both_databases(database: storage.Sess
     assert sum(summary.per_day.values()) == CURRENT
 
 
-async def test_statistics_recount_only_changed_days(database: storage.Sessions) -> None:
+async def test_statistics_recount_only_changed_days(sessions: storage.Sessions) -> None:
     """A new comment marks its day alone; the recount touches that day and the numbers follow."""
-    await seed(database)
-    assert (await refresh(database)).days == 0  # nothing changed since the seed's recount
+    await seed(sessions)
+    assert (await refresh(sessions)).days == 0  # nothing changed since the seed's recount
     moment = datetime.now(UTC) - timedelta(days=5)
     vk = {"id": 999, "from_id": 2009, "date": int(moment.timestamp()), "text": "новый"}
-    await storage.save_comments(database, [comment_row(OWNER, 5, vk, None, ZONE)])
-    done = await refresh(database)
+    await storage.save_comments(sessions, [comment_row(OWNER, 5, vk, None, ZONE)])
+    done = await refresh(sessions)
     assert (done.days, done.communities) == (1, 1)
     first, last = period(30, ZONE)
-    summary = await summarize(database, OWNER, first, last)
+    summary = await summarize(sessions, OWNER, first, last)
     assert (summary.comments, summary.authors) == (CURRENT + 1, AUTHORS + 1)
 
 
-async def test_time_zone_change_recomputes_local_days(database: storage.Sessions) -> None:
+async def test_time_zone_change_recomputes_local_days(sessions: storage.Sessions) -> None:
     """A comment at 22:30 UTC falls on the next day in Vladivostok: after TIMEZONE changes the
     days are recomputed and the statistics rebuilt, so the day counts move with it."""
-    await seed(database)
+    await seed(sessions)
     late = datetime.combine(datetime.now(UTC).date() - timedelta(days=3), datetime.min.time())
     late = late.replace(hour=22, minute=30, tzinfo=UTC)
     vk = {"id": 998, "from_id": 2010, "date": int(late.timestamp()), "text": "поздно"}
-    await storage.save_comments(database, [comment_row(OWNER, 5, vk, None, ZONE)])
-    await refresh(database)
+    await storage.save_comments(sessions, [comment_row(OWNER, 5, vk, None, ZONE)])
+    await refresh(sessions)
     vladivostok = ZoneInfo("Asia/Vladivostok")
-    assert await ensure_zone(database, "Asia/Vladivostok", vladivostok) == CURRENT + PREVIOUS + 2
-    await refresh(database)
+    assert await ensure_zone(sessions, "Asia/Vladivostok", vladivostok) == CURRENT + PREVIOUS + 2
+    await refresh(sessions)
     first, last = period(30, vladivostok)
-    summary = await summarize(database, OWNER, first, last)
+    summary = await summarize(sessions, OWNER, first, last)
     assert summary.per_day.get(late.date() + timedelta(days=1), 0) >= 1
     assert sum(summary.hours) == summary.comments
-    assert await ensure_zone(database, "Asia/Vladivostok", vladivostok) == 0  # only once
+    assert await ensure_zone(sessions, "Asia/Vladivostok", vladivostok) == 0  # only once
 
 
-async def test_export_has_every_comment_once(database: storage.Sessions, tmp_path: Path) -> None:
+async def test_export_has_every_comment_once(sessions: storage.Sessions, tmp_path: Path) -> None:
     """CSV (UTF-8 with BOM) and XLSX hold the period's readable comments, each exactly once."""
-    await seed(database)
+    await seed(sessions)
     first, last = period(30, ZONE)
     files = Exported(tmp_path / "c.csv", tmp_path / "c.xlsx")
-    await export(database, OWNER, first, last, ZONE, files)
+    await export(sessions, OWNER, first, last, ZONE, files)
     raw = files.csv.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))[1:]
@@ -137,3 +135,83 @@ def test_big_files_are_zipped_then_split(tmp_path: Path) -> None:
     joined = tmp_path / "joined.zip"
     joined.write_bytes(b"".join(p.read_bytes() for p in parts.paths))
     assert zipfile.ZipFile(joined).read("big.csv") == path.read_bytes()
+
+
+VOCABULARY = {
+    -777001: "рыбалка щука лёд улов мормышка озеро клёв зимний",
+    -777002: "котёнок корм ветеринар прививка лоток шерсть приют пушистый",
+    -777003: "ремонт плитка краска потолок обои бригада смета новый",
+}
+COMMON = "погода сегодня хороший вопрос спасибо фото друг город"
+
+
+async def seed_random(sessions: storage.Sessions, zone: ZoneInfo) -> None:
+    """Three communities over 80 days: comments at random moments (many near midnight, where
+    the local day differs from the UTC one), replies, likes, deletions, named and unnamed
+    authors, texts from each community's words and common ones, then the real analysis."""
+    rng = random.Random(20261130)
+    now = datetime.now(UTC)
+    for owner, words in VOCABULARY.items():
+        await storage.save_group(sessions, -owner, f"club{-owner}", f"Сообщество {-owner}")
+        created = int(now.timestamp()) - 86400 * 90
+        posts = [{"id": p, "date": created, "text": f"Пост {p}"} for p in range(1, 9)]
+        await storage.save_posts(sessions, [post_row(owner, post) for post in posts])
+        rows = []
+        for number in range(1, 301):
+            moment = now - timedelta(days=rng.uniform(0, 80))
+            if number % 3 == 0:  # around local midnight
+                moment = moment.replace(hour=rng.choice([20, 21, 22]), minute=rng.randrange(60))
+            text = " ".join(rng.choices(words.split(), k=3) + rng.choices(COMMON.split(), k=2))
+            vk = {
+                "id": number,
+                "from_id": rng.choice([rng.randrange(3000, 3040), -rng.randrange(1, 4)]),
+                "date": int(moment.timestamp()),
+                "text": text,
+                "deleted": number % 9 == 0,
+                "likes": {"count": rng.randrange(5)},
+            }
+            parent = number - 1 if number % 4 == 0 else None
+            rows.append(comment_row(owner, rng.randrange(1, 9), vk, parent, zone))
+        await storage.save_comments(sessions, rows)
+        await analysis.analyse_scope(sessions, analysis.Scope(owner))
+    named = [profile(author) for author in range(3000, 3040, 2)]
+    await storage.save_authors(sessions, author_rows({"profiles": named}))
+    await ensure_zone(sessions, "Europe/Moscow", zone)
+    await refresh(sessions)
+
+
+async def test_same_report_on_both_databases(sessions: storage.Sessions, tmp_path: Path) -> None:
+    """The same comments stored here and in a reference SQLite file give identical reports,
+    every number, list and keyword, for one community and for all (so on PostgreSQL the
+    report equals SQLite's)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'reference.sqlite3'}"
+    await migrate(url)
+    engine = make_engine(url)
+    reference = make_sessionmaker(engine)
+    for db in (sessions, reference):
+        await seed_random(db, ZONE)
+    for days in (7, 30):
+        first, last = period(days, ZONE)
+        for owner in VOCABULARY:
+            ours = await summarize(sessions, owner, first, last)
+            assert ours.comments and ours.keywords and ours.top_authors
+            assert ours == await summarize(reference, owner, first, last)
+        everything = await summarize_all(sessions, first, last)
+        assert len(everything.sections) == len(VOCABULARY)
+        assert everything == await summarize_all(reference, first, last)
+    await engine.dispose()
+
+
+async def test_report_keywords_count_as_keywords_does(sessions: storage.Sessions) -> None:
+    """Over a period that holds every stored comment, the report's keywords are /keywords' own:
+    the same terms in the same order, each mentioned by as many comments."""
+    await seed(sessions)
+    await analysis.analyse_scope(sessions, analysis.Scope(OWNER))
+    await refresh(sessions)
+    first, last = period(60, ZONE)  # the oldest comment is 45 days old
+    summary = await summarize(sessions, OWNER, first, last)
+    ranked, comments = await analysis.keywords(sessions, OWNER, 10, 60)
+    assert summary.analyzed == comments == STORED
+    phrase = analysis.analyzer().phrase_text
+    assert summary.keywords == [(phrase(k.term), k.count) for k in ranked]
+    assert ("текст", STORED) in summary.keywords

@@ -21,7 +21,8 @@ from core.catalog import CATALOG
 from core.crontab import cron_trigger, latest_slot, next_slot
 from core.db import make_engine, make_sessionmaker, migrate
 from core.models import JobAudit
-from core.queue import JobQueue, connect
+from core.queue import JobQueue
+from core.redis_client import connect
 from core.schedule import LAST_SLOT_KEY, slot_job_id
 from core.settings import Settings, load_settings
 from tests.faults import wait_until

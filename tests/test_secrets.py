@@ -8,6 +8,7 @@ import asyncio
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -15,12 +16,19 @@ import redis.asyncio as aioredis
 from arq.connections import ArqRedis
 from arq.jobs import Job, JobResult
 
+from core.catalog import JobArgs, JobSpec
+from core.jobstate import JobFailed
+from core.logs import guard_secrets
+from core.queue import Origin
+from core.settings import Settings
 from core.vk.tokens import fingerprint
 from fakevk.api import FakeVK
 from tests.conftest import ADMIN_ID, BOT_TOKEN, VK_TOKEN, Process, running
 from tests.fakes import FakeTelegram
 from tests.test_e2e_bot import start_job
 from tests.test_processes import clean_env, run
+from worker import jobs
+from worker.settings import _bind
 
 # A second VK token of the pool (VK_TOKENS), which VK accepts, and a third, which it rejects.
 POOL_TOKENS = ("vk-pool-token-accepted-0123456789", "vk-pool-token-rejected-0123456789")
@@ -243,3 +251,39 @@ async def test_tokens_never_leave_any_process(
         assert not leaked(await redis_dump(redis))
     finally:
         await redis.aclose()
+
+
+class NoArgs(JobArgs):
+    """The failing jobs below take nothing."""
+
+
+# A failed part once stored its exception's text: a 924,799-character SQL error with its data.
+HUGE_ERROR = "INSERT INTO vk_comments VALUES " + "(?, ?), " * 115_000 + f"url=/bot{BOT_TOKEN}/"
+
+
+async def fail_with_sql_error(_ctx: dict[str, Any], _args: NoArgs) -> None:
+    raise RuntimeError(HUGE_ERROR)
+
+
+async def fail_with_long_reason(_ctx: dict[str, Any], _args: NoArgs) -> None:
+    raise JobFailed(HUGE_ERROR)
+
+
+@pytest.mark.parametrize("name", ["fail_with_sql_error", "fail_with_long_reason"])
+async def test_failure_text_is_short_and_masked(name: str, tmp_path: Path) -> None:
+    """What a failed job leaves for arq's result, the audit table and the chat: a short, masked
+    reason (a bug: its kind only), never the exception's raw text."""
+    guard_secrets([BOT_TOKEN])
+    setattr(jobs, name, globals()[name])  # a job of worker.jobs, run by the real job wrapper
+    spec = JobSpec(name=name, args=NoArgs, title="Fail", describe=lambda _: "", card=False)
+    function = _bind(spec)
+    ctx = {"settings": Settings(_env_file=None, data_dir=tmp_path), "job_id": "j1", "job_try": 1}
+    try:
+        with pytest.raises(JobFailed) as failed:
+            await function.coroutine(ctx, **Origin(chat_id=None, language="en").carried())
+    finally:
+        delattr(jobs, name)
+    reason = str(failed.value)
+    assert len(reason) <= 300 and not leaked(reason), reason
+    if name == "fail_with_sql_error":
+        assert reason.startswith("internal error (RuntimeError)"), reason

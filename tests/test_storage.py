@@ -1,62 +1,14 @@
-"""Storage on a real SQLite file and, where one answers, a real PostgreSQL."""
+"""Storage on a real SQLite file and a real PostgreSQL database (tests/databases.py)."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import asyncpg
-import pytest
 from sqlalchemy import select, update
 
 from core import access, preferences, storage
-from core.db import make_engine, make_sessionmaker, migrate
 from core.models import Comment
 from core.settings import Settings
-
-PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-async def postgres_available() -> bool:
-    try:
-        connection = await asyncpg.connect(PG_ADMIN, timeout=3)
-    except (OSError, asyncpg.PostgresError, TimeoutError):
-        return False
-    await connection.close()
-    return True
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" in metafunc.fixturenames:
-        import asyncio
-
-        backends = ["sqlite"] + (["postgresql"] if asyncio.run(postgres_available()) else [])
-        metafunc.parametrize("backend", backends)
-
-
-@pytest.fixture
-async def sessions(backend: str, tmp_path: Path) -> AsyncIterator[storage.Sessions]:
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
-        name = None
-    else:
-        name = f"vkc_test_{uuid.uuid4().hex[:12]}"
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-        url = PG_ADMIN.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0]
-        url = f"{url}/{name}"
-    await migrate(url)
-    engine = make_engine(url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
-    if name is not None:
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def comment(comment_id: int, text: str, job: str, post_id: int = 1) -> dict[str, object]:

@@ -94,3 +94,62 @@ def test_progress_names_its_unit_in_the_right_plural() -> None:
         assert format_progress({**progress, "unit": "parts", "total": "1", "done": "1"}) == (
             "in progress: 1 of 1 part (100%), 2 comments so far"
         )
+
+
+# An empty result of each job and the words that say why it is empty, in English.
+EMPTY_RESULTS = [
+    ("parse_vk_comments", {"posts_scanned": 0, "days": 7}, "no posts from the last 7 days"),
+    ("parse_vk_comments", {"posts_scanned": 0}, "the wall has no posts"),
+    ("parse_vk_comments", {"posts_unchanged": 4}, "no post has new comments since the last"),
+    ("parse_vk_comments", {"posts_scanned": 3}, "the posts read have no new comments"),
+    ("analyze_text_morphology", {"tokens": []}, "no words found"),
+    ("extract_keywords", {"comments": 0, "keywords": []}, "no comments with text in that"),
+    ("extract_keywords", {"comments": 4, "keywords": []}, "too few comments repeat the same"),
+    ("process_batch_comments", {"analysed_before": 0}, "no stored comments with text"),
+    ("process_batch_comments", {"analysed_before": 3}, "were analysed already"),
+    (
+        "process_batch_comments",
+        {"analysed_before": 0, "missing_ids": [7, 8]},
+        "2 not stored for this community (not parsed yet or deleted on VK): 7, 8",
+    ),
+    ("generate_report", {"empty": True, "days": 1, "name": "x"}, "Nothing stored for x"),
+    ("show_statistics", {"communities": []}, "No comments stored yet"),
+]
+
+
+@pytest.mark.parametrize(("job", "result", "reason"), EMPTY_RESULTS)
+def test_an_empty_result_names_its_reason(job: str, result: dict[str, object], reason: str) -> None:
+    """Whatever a job found nothing for, its message says why, in both languages."""
+    texts = {}
+    for language in ("en", "ru"):
+        with use_locale(language):
+            texts[language] = CATALOG[job].describe(result)
+    assert reason in texts["en"], texts["en"]
+    assert texts["ru"] != texts["en"] and any("а" <= ch <= "я" for ch in texts["ru"].lower())
+
+
+def test_named_comments_arguments() -> None:
+    """An analysis of named comments: ids distinct and sorted, 1 to 1000 of them, no `days`."""
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    spec = CATALOG["process_batch_comments"]
+    named = validate_args(spec, {"group": "1", "comment_ids": [3, 1, 3]}, settings)
+    assert named.comment_ids == [1, 3]  # type: ignore[attr-defined]
+    for data, english in [
+        ({"comment_ids": []}, "comment_ids must not be empty"),
+        ({"comment_ids": list(range(1, 1002))}, "comment_ids: 1000 items at most"),
+        ({"comment_ids": [5, 0]}, "comment_ids must be at least 1"),
+        ({"comment_ids": [5], "days": 3}, "name either days or comment ids, not both"),
+    ]:
+        with use_locale("en"), pytest.raises(ValidationError) as error:
+            validate_args(spec, {"group": "1", **data}, settings)
+        with use_locale("en"):
+            assert explain(error.value) == english
+
+
+def test_durations_are_written_as_the_reader_writes_decimals() -> None:
+    parse, batch = CATALOG["parse_vk_comments"], CATALOG["process_batch_comments"]
+    with use_locale("ru"):
+        assert "за 1,2 с." in parse.describe({"posts_scanned": 1, "duration_s": 1.23})
+        assert "2,3 с" in batch.describe({"comments_analyzed": 5, "duration_s": 2.34})
+    with use_locale("en"):
+        assert "2.3 s" in batch.describe({"comments_analyzed": 5, "duration_s": 2.34})

@@ -1,5 +1,5 @@
 """`python -m worker` runs the arq worker; `analyze` lemmatises stdin; `restore` brings a
-backup back."""
+backup back; `--check` is the health check of a container's worker."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ import sys
 
 
 def parse_command(argv: list[str]) -> argparse.Namespace:
-    """The subcommand asked for (`run` when none); --help lists them, a wrong one exits 2."""
+    """The subcommand asked for (`run` when none, `check` for --check); --help lists them, a
+    wrong one exits 2."""
     parser = argparse.ArgumentParser(
         prog="python -m worker",
-        usage="%(prog)s [-h] [run | analyze | restore FILE [--force]]",
+        usage="%(prog)s [-h] [--check] [run | analyze | restore FILE [--force]]",
         description="Run the job worker (the default), or one of its tools.",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 if a worker of this host (container) has a fresh heartbeat in Redis, else 1",
     )
     commands = parser.add_subparsers(dest="command", metavar="command", title="commands")
     commands.add_parser(
@@ -37,12 +43,18 @@ def parse_command(argv: list[str]) -> argparse.Namespace:
         "--force", action="store_true", help="restore even while workers are running"
     )
     found = parser.parse_args(argv)
-    found.command = found.command or "run"
+    if found.check and found.command:
+        parser.error("--check takes no command")
+    found.command = "check" if found.check else found.command or "run"
     return found
 
 
 def main(argv: list[str]) -> int:
     command = parse_command(argv)
+    if command.command == "check":
+        from worker.health import check
+
+        return check()
     if command.command == "analyze":
         from core.text.cli import run_analyze
 

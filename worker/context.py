@@ -6,9 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,13 +17,14 @@ from arq.constants import retry_key_prefix
 from core import jobstate, storage
 from core.audit import audit_trail
 from core.catalog import JobArgs, JobSpec
-from core.db import make_engine, make_sessionmaker, migrate
+from core.db import engine_for, make_sessionmaker, migrate
 from core.i18n import set_language
-from core.queue import JobQueue
+from core.queue import JobQueue, Origin
 from core.settings import Settings, load_settings
 from core.telegram import make_bot
+from worker.health import new_worker_id
 from worker.resilience import Condition, is_transient, patiently
-from worker.sweeper import in_progress_timeout, owner_key, sweep_forever
+from worker.sweeper import OWNER_TTL_S, owner_key, sweep_forever
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +35,21 @@ JobFunction = Callable[[Ctx, Any], Awaitable[Any]]
 async def startup(ctx: Ctx) -> None:
     """Open the database, the Bot API client, announce this worker and start its sweeper."""
     settings: Settings = ctx.setdefault("settings", load_settings())
-    engine = make_engine(settings.db_url)
+    engine = engine_for(settings)
     await migrate(settings.db_url)
     ctx["engine"] = engine
     ctx["sessions"] = make_sessionmaker(engine)
     if "bot" not in ctx:
         ctx["bot"] = make_bot(settings) if settings.bot_token else None
         ctx["own_bot"] = True
-    worker_id = ctx["worker_id"] = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    worker_id = ctx["worker_id"] = new_worker_id()
     ctx["sweeper"] = asyncio.create_task(sweep_forever(ctx, worker_id))
+    # The jobs this worker runs (job id -> its task), whose owner the heartbeat records.
+    running: dict[str, asyncio.Task[Any]] = {}
+    ctx["running"] = running
     # Set last: console mode waits for this key to know the worker has started.
     ctx["heartbeat"] = asyncio.create_task(
-        heartbeat(ctx["redis"], worker_id, settings.worker_lost_after)
+        heartbeat(ctx["redis"], worker_id, settings.worker_lost_after, running)
     )
     freeze_startup_heap()
     log.info("worker %s ready", worker_id)
@@ -78,17 +79,29 @@ async def shutdown(ctx: Ctx) -> None:
         await ctx["engine"].dispose()
 
 
-async def heartbeat(redis: ArqRedis, worker_id: str, ttl: float) -> None:
-    """A key per live worker (arq's health key is one per queue, so it cannot count workers).
+async def heartbeat(
+    redis: ArqRedis, worker_id: str, ttl: float, running: dict[str, asyncio.Task[Any]] | None = None
+) -> None:
+    """A key per live worker (arq's health key is one per queue, so it cannot count workers),
+    and with it the owner of each job it runs: the sweeper's evidence, written here in one
+    round trip per beat rather than one per job on the job's path. A job younger than the first
+    beat has no owner yet; the sweeper tells its age by arq's in-progress key instead.
 
     It outlives any Redis error: a worker that stopped beating would have its jobs taken away.
     """
     key = jobstate.worker_key(worker_id)
+    running = {} if running is None else running
     condition = Condition("heartbeat")
     try:
         while True:
+            for job_id in [job_id for job_id, task in running.items() if task.done()]:
+                del running[job_id]
             try:
-                await redis.set(key, "alive", px=int(ttl * 1000))
+                async with redis.pipeline(transaction=False) as pipe:
+                    pipe.set(key, "alive", px=int(ttl * 1000))
+                    for job_id in running:
+                        pipe.set(owner_key(job_id), worker_id, ex=int(OWNER_TTL_S))
+                    await pipe.execute()
             except Exception as error:
                 condition.failed(error)
             else:
@@ -99,24 +112,34 @@ async def heartbeat(redis: ArqRedis, worker_id: str, ttl: float) -> None:
             await redis.delete(key)
 
 
+async def adopt_origin(ctx: Ctx, carried: Origin | None) -> None:
+    """Speak the language of the person who asked for the job, and remember where it closes.
+
+    The job carries its origin; one enqueued without it (by an older version, or an internal
+    job with no audit row) is looked up in the audit trail. Called in the job's own task, so
+    the language holds for the job's texts (progress, failure reasons).
+    """
+    job_id, origin = ctx["job_id"], carried
+    if origin is None:
+        audit = await patiently(
+            f"reading job {job_id}", lambda: storage.get_job(ctx["sessions"], job_id)
+        )
+        origin = Origin(audit.chat_id, audit.language) if audit is not None else None
+    ctx["origin"] = origin
+    language = origin.language if origin is not None else None
+    set_language(language or ctx["settings"].default_language)
+
+
 async def on_job_start(ctx: Ctx) -> None:
     """Record which worker runs the job (the sweeper's evidence) and that it started.
 
-    Never raises: a hook error would end the worker process, and every job in it.
+    Never raises: a hook error would end the worker process, and every job in it. Nothing here
+    waits for the database or Redis: at queue speed a round trip per job cost more than the job.
     """
-    job_id, settings = ctx["job_id"], ctx["settings"]
-    audit = await patiently(
-        f"reading job {job_id}", lambda: storage.get_job(ctx["sessions"], job_id)
-    )
-    # arq starts the job's task after this hook, with a copy of this context: the job writes
-    # its progress and failure texts in the language of the person who asked for it.
-    set_language(audit.language if audit and audit.language else settings.default_language)
-    await patiently(
-        f"recording the owner of job {job_id}",
-        lambda: ctx["redis"].set(
-            owner_key(job_id), ctx["worker_id"], ex=int(in_progress_timeout(settings))
-        ),
-    )
+    job_id = ctx["job_id"]
+    task = asyncio.current_task()  # arq's task running this job, hooks included
+    if task is not None:
+        ctx["running"][job_id] = task  # the heartbeat records this worker as its owner
     # Written with the next batch of the audit trail, off the job's path; retried there.
     audit_trail(ctx["sessions"]).update(
         job_id, status="running", tries=ctx["job_try"], started_at=storage.utcnow()
@@ -133,7 +156,8 @@ async def after_job_end(ctx: Ctx) -> None:
 
 async def _close_or_mark_retrying(ctx: Ctx) -> None:
     sessions: storage.Sessions = ctx["sessions"]
-    if not await JobQueue(ctx["redis"], sessions, ctx["settings"]).close(ctx["job_id"]):
+    queue = JobQueue(ctx["redis"], sessions, ctx["settings"])
+    if not await queue.close(ctx["job_id"], ctx.get("origin")):
         await storage.update_job(sessions, ctx["job_id"], status="retrying")
 
 

@@ -9,6 +9,7 @@ every job still runs to its end exactly as arq would have run it.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -17,7 +18,7 @@ from arq.constants import in_progress_key_prefix, retry_key_prefix
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
-from core.queue import connect
+from core.redis_client import connect
 from worker.resilience import Condition
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ def backoff() -> Iterator[float]:
 
 class ResilientWorker(Worker):
     """`arq.Worker` that never exits on a Redis outage; `python -m worker` runs this one."""
+
+    # arq's `Worker` arguments, not `**options`: arq's CLI picks the settings it passes by them.
+    __signature__ = inspect.signature(Worker)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

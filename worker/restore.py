@@ -10,7 +10,7 @@ from pathlib import Path
 from core.logs import guard_secrets, safe_reason
 from core.maintenance.backup import BackupError
 from core.maintenance.restore import restore, running_workers
-from core.queue import connect
+from core.redis_client import connect
 from core.settings import Settings, load_settings
 
 

@@ -7,17 +7,20 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import arq.worker
 from arq.worker import Function, Retry, RetryJob, func
 
 from core.catalog import CATALOG, JobSpec
 from core.i18n import _
 from core.jobstate import JobFailed
 from core.logs import guard_secrets, safe_reason
-from core.queue import KEEP_RESULT_S, redis_settings, validation_context
+from core.queue import KEEP_RESULT_S, ORIGIN, Origin, validation_context
+from core.redis_client import redis_settings
 from core.settings import Settings, load_settings
 from core.startup import require_services
 from core.vk.errors import VkError
 from worker import context, jobs
+from worker.resilient import ResilientWorker
 
 # What arq itself acts on (retry, abort, timeout): passed through untouched.
 _ARQ_SIGNALS = (Retry, RetryJob, asyncio.CancelledError, TimeoutError)
@@ -36,6 +39,7 @@ def _bind(spec: JobSpec) -> Function:
     function: Callable[[dict[str, Any], Any], Awaitable[Any]] = getattr(jobs, spec.name)
 
     async def run(ctx: dict[str, Any], **kwargs: Any) -> Any:
+        await context.adopt_origin(ctx, Origin.of(kwargs.pop(ORIGIN, None)))
         try:
             args = spec.args.model_validate(kwargs, context=validation_context(ctx["settings"]))
             return await context.run_job(ctx, spec, function, args)
@@ -92,12 +96,25 @@ def __getattr__(name: str) -> dict[str, Any]:
 
     Built on demand rather than at import, so that importing this module (console mode, tests)
     neither reads the environment nor waits for services. Like `python -m worker`, the CLI
-    gives Redis and the database STARTUP_TIMEOUT to answer, then one line and exit code 2.
-    arq's CLI sets up its own logging after this, so the secrets are guarded here first.
+    gives Redis and the database STARTUP_TIMEOUT to answer, then one line and exit code 2,
+    and runs `ResilientWorker`. arq's CLI sets up its own logging after this, so the secrets
+    are guarded here first.
     """
     if name != "WorkerSettings":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     settings = load_settings()
     guard_secrets(settings.secrets())
     asyncio.run(require_services(settings))
+    _arq_builds_resilient_workers()
     return worker_options(settings)
+
+
+def _arq_builds_resilient_workers() -> None:
+    """Make arq's CLI run `ResilientWorker`, which rides out Redis outages, not plain `Worker`.
+
+    arq 0.28 offers no setting for the class: its CLI (`run_worker`, `--watch`) calls
+    `create_worker`, which builds `Worker(**settings)` by the module's global name, so that name
+    is pointed at our subclass (same arguments, see its `__signature__`). Only here, on the CLI's
+    path: importing this module changes nothing.
+    """
+    arq.worker.Worker = ResilientWorker  # type: ignore[misc,assignment]

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 SWEEP_LOCK = "vkc:sweep:lock"
 LOST_TTL = 7 * 24 * 3600
+# A job's owner key: renewed by its worker's heartbeat while the job runs, kept a day after.
+OWNER_TTL_S = 24 * 3600
 RECONCILE_BATCH = 200
 
 

@@ -12,7 +12,7 @@ from api.deps import Caller, Queue
 from api.errors import ApiError, ErrorResponse
 from api.routers.arq import ALREADY_RUNNING, ERRORS
 from api.schemas import Accepted
-from core.catalog import CATALOG
+from core.catalog import CATALOG, MAX_COMMENT_IDS
 from core.i18n import _
 from core.maintenance.args import MAX_RETENTION_DAYS
 from core.queue import JobQueue
@@ -81,7 +81,11 @@ def create_router() -> APIRouter:
         group_id: GroupId,
         comment_ids_: Annotated[
             str | None,
-            Query(alias="comment_ids", description="only these VK comment ids: 1,2,3"),
+            Query(
+                alias="comment_ids",
+                description=f"morphology of only these VK comments of the community, by their "
+                f"ids: 1,2,3 (at most {MAX_COMMENT_IDS})",
+            ),
         ] = None,
         analysis_type: Annotated[
             Literal["morphology", "keywords"], Query(description="lemmas or top keywords")

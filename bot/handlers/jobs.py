@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from bot.handlers.guards import admins_only
 from core import jobstate, storage
 from core.catalog import COMMANDS, JobArgs, JobSpec
-from core.i18n import _
+from core.i18n import _, current_language
 from core.queue import JobQueue, explain, validate_args
 from core.settings import Settings
 from core.ui import args_text, job_card, job_keyboard
@@ -46,7 +46,9 @@ async def parse_or_explain(
 async def submit(message: Message, queue: JobQueue, spec: JobSpec, args: JobArgs) -> None:
     """Enqueue and answer: a progress card with the job id, or what is already running."""
     user_id = message.from_user.id if message.from_user else None
-    submitted = await queue.submit(spec, args, user_id=user_id, chat_id=message.chat.id)
+    submitted = await queue.submit(
+        spec, args, user_id=user_id, chat_id=message.chat.id, language=current_language()
+    )
     if submitted.existing:
         await message.answer(await already_running(queue, spec, args, submitted.job_id))
         return

@@ -46,7 +46,8 @@ def render(summary: Summary) -> bytes:
         _per_day(days_axes, summary)
         _per_hour(hours_axes, summary)
         out = io.BytesIO()
-        figure.savefig(out, format="png", dpi=DPI)
+        # Fast zlib: a flat chart compresses well anyway, and level 6 took a fifth of the time.
+        figure.savefig(out, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
     return out.getvalue()
 
 

@@ -11,19 +11,26 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, func, select, tuple_
+from sqlalchemy import and_, delete, func, insert, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
 from core.analysis import decode_terms
 from core.db import upsert
-from core.models import Comment, DailyStats, StatsDirtyDay
+from core.models import Comment, DailyStats, DailyTerm, StatsDirtyDay
 from core.storage import Sessions, mark_days_changed, utcnow
 from core.text.keywords import term_counts
 
 TOP_PER_DAY = 10
+# Terms kept per community and day. A day with fewer distinct terms (a community with up to
+# about a hundred analysed comments a day) is kept whole, so a period's counts are exact;
+# above that, a term counts on the days it was among the day's commonest.
+TERMS_PER_DAY = 300
+MAX_TERM = 100  # characters: longer "words" are glued spam, never a keyword
 DAYS_PER_QUERY = 60
+
+Key = TypeVar("Key", int, str)
 
 
 def readable() -> ColumnElement[bool]:
@@ -73,11 +80,12 @@ async def _recount(sessions: Sessions, owner_id: int, marks: list[tuple[date, da
     so a parse storing comments while we count is counted by the next run.
     """
     days = [day for day, _ in marks]
-    rows = await _aggregate(sessions, owner_id, days)
+    rows, terms = await _aggregate(sessions, owner_id, days)
     async with sessions.begin() as session:
-        await session.execute(
-            delete(DailyStats).where(DailyStats.owner_id == owner_id, DailyStats.day.in_(days))
-        )
+        for table in (DailyStats, DailyTerm):
+            await session.execute(
+                delete(table).where(table.owner_id == owner_id, table.day.in_(days))
+            )
         await upsert(
             session,
             DailyStats.__table__,  # type: ignore[arg-type]
@@ -85,6 +93,8 @@ async def _recount(sessions: Sessions, owner_id: int, marks: list[tuple[date, da
             keys=["owner_id", "day"],
             update=[],
         )
+        if terms:
+            await session.execute(insert(DailyTerm), terms)
         await session.execute(
             delete(StatsDirtyDay).where(
                 StatsDirtyDay.owner_id == owner_id,
@@ -93,8 +103,10 @@ async def _recount(sessions: Sessions, owner_id: int, marks: list[tuple[date, da
         )
 
 
-async def _aggregate(sessions: Sessions, owner_id: int, days: list[date]) -> list[dict[str, Any]]:
-    """The DailyStats rows of these days (days without comments get none)."""
+async def _aggregate(
+    sessions: Sessions, owner_id: int, days: list[date]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The DailyStats and DailyTerm rows of these days (days without comments get none)."""
     where = and_(Comment.owner_id == owner_id, Comment.local_day.in_(days), readable())
     async with sessions() as session:
         totals = await session.execute(
@@ -132,7 +144,7 @@ async def _aggregate(sessions: Sessions, owner_id: int, days: list[date]) -> lis
         for day, text in terms:
             docs[day].append(decode_terms(text or ""))
         now = utcnow()
-        return [
+        stats = [
             {
                 "owner_id": owner_id,
                 "day": day,
@@ -141,12 +153,24 @@ async def _aggregate(sessions: Sessions, owner_id: int, days: list[date]) -> lis
                 "replies": int(replies or 0),
                 "likes": int(likes or 0),
                 "hours": per_hour[day],
-                "top_authors": [list(pair) for pair in per_author[day].most_common(TOP_PER_DAY)],
-                "top_terms": [
-                    list(pair) for pair in term_counts(docs[day]).most_common(TOP_PER_DAY)
-                ],
+                "top_authors": [list(pair) for pair in commonest(per_author[day], TOP_PER_DAY)],
                 "analyzed": int(analyzed),
                 "updated_at": now,
             }
             for day, comments, distinct_authors, replies, likes, analyzed in totals
         ]
+    day_terms = [
+        {"owner_id": owner_id, "day": day, "term": term, "comments": count}
+        for day, day_docs in docs.items()
+        for term, count in commonest(_short(term_counts(day_docs)), TERMS_PER_DAY)
+    ]
+    return stats, day_terms
+
+
+def commonest(counts: Counter[Key], limit: int) -> list[tuple[Key, int]]:
+    """The `limit` commonest, ties by key: the same rows whatever order the database read."""
+    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
+
+
+def _short(counts: Counter[str]) -> Counter[str]:
+    return Counter({term: n for term, n in counts.items() if len(term) <= MAX_TERM})

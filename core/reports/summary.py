@@ -12,8 +12,8 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from core.analysis import background_counts, decode_terms
-from core.models import Author, Comment, DailyStats, Group, Post
+from core.analysis import analyzer, general_background
+from core.models import Author, Comment, DailyStats, DailyTerm, Group, Post
 from core.reports.statistics import readable
 from core.storage import Sessions
 from core.text.keywords import rank_keywords
@@ -149,11 +149,9 @@ async def summarize(
             hours = hours.where(DailyStats.owner_id == owner_id)
         for day_hours in await session.scalars(hours):  # one short list per community and day
             summary.hours = [a + b for a, b in zip(summary.hours, day_hours, strict=True)]
-        distinct = select(func.count(func.distinct(Comment.from_id))).where(where)
-        summary.authors = int(await session.scalar(distinct) or 0)
         if owner_id is not None:  # for all communities: from the sections, see summarize_all
             summary.top_posts = await _top_posts(session, where, limits.posts)
-        summary.top_authors = await _top_authors(session, where, limits.authors)
+        summary.authors, summary.top_authors = await _authors(session, where, limits.authors)
     if owner_id is not None and limits.keywords:
         # Keywords are typical of one community, so only a community's summary has them.
         summary.analyzed, summary.keywords = await period_keywords(
@@ -165,55 +163,81 @@ async def summarize(
 async def period_keywords(
     sessions: Sessions, owner_id: int, first: date, last: date, top_n: int
 ) -> tuple[int, list[tuple[str, int]]]:
-    """The period's keywords ranked as /keywords ranks them, from the stored analysis; and
-    how many analysed comments they came from."""
-    query = select(Comment.terms).where(_where(owner_id, first, last), Comment.terms.is_not(None))
+    """The period's keywords ranked as /keywords ranks them (against the other communities and
+    a general word list), from the daily term counts `update_statistics` stores; and how many
+    analysed comments they came from. Each count is how many of those comments mention it."""
+    days = and_(DailyTerm.day >= first, DailyTerm.day <= last)
+    total = func.sum(DailyTerm.comments)
     async with sessions() as session:
-        docs = [decode_terms(text or "") for text in await session.scalars(query)]
-    if not docs:
-        return 0, []
-    background = await background_counts(sessions, owner_id)
-    ranked = rank_keywords(docs, background, top_n)
-    return len(docs), [(keyword.term, keyword.count) for keyword in ranked]
+        analyzed = await session.scalar(
+            select(func.coalesce(func.sum(DailyStats.analyzed), 0)).where(
+                DailyStats.owner_id == owner_id, DailyStats.day >= first, DailyStats.day <= last
+            )
+        )
+        if not analyzed:
+            return 0, []
+        own = await session.execute(
+            select(DailyTerm.term, total)
+            .where(DailyTerm.owner_id == owner_id, days)
+            .group_by(DailyTerm.term)
+        )
+        counts = Counter({term: int(n) for term, n in own})
+        others = await session.execute(
+            select(DailyTerm.term, total)
+            .where(DailyTerm.owner_id != owner_id, days)
+            .group_by(DailyTerm.term)
+        )
+        background = Counter({term: int(n) for term, n in others})
+    background.update(general_background())
+    ranked = rank_keywords(counts, background, top_n)
+    text = analyzer().phrase_text  # "зимний рыбалка" reads "зимняя рыбалка", as in /keywords
+    return int(analyzed), [(text(keyword.term), keyword.count) for keyword in ranked]
 
 
 async def _top_posts(
     session: AsyncSession, where: ColumnElement[bool], limit: int
 ) -> list[TopPost]:
-    """The posts with the most comments in the period, with their text."""
+    """The posts with the most comments in the period, with their text (read for those
+    posts only: counted from the index first, then joined)."""
     count = func.count().label("comments")
-    query = (
-        select(Comment.owner_id, Comment.post_id, count, Post.text)
-        .join(Post, and_(Post.owner_id == Comment.owner_id, Post.post_id == Comment.post_id))
+    top = (
+        select(Comment.owner_id, Comment.post_id, count)
         .where(where)
-        .group_by(Comment.owner_id, Comment.post_id, Post.text)
+        .group_by(Comment.owner_id, Comment.post_id)
         .order_by(count.desc(), Comment.owner_id, Comment.post_id)
         .limit(limit)
+        .subquery()
+    )
+    query = (
+        select(top.c.owner_id, top.c.post_id, top.c.comments, Post.text)
+        .outerjoin(Post, and_(Post.owner_id == top.c.owner_id, Post.post_id == top.c.post_id))
+        .order_by(top.c.comments.desc(), top.c.owner_id, top.c.post_id)
     )
     rows = await session.execute(query)
     return [TopPost(int(o), int(p), int(c), str(t or "")) for o, p, c, t in rows]
 
 
-async def _top_authors(
+async def _authors(
     session: AsyncSession, where: ColumnElement[bool], limit: int
-) -> list[TopAuthor]:
-    """The most active authors of the period, named where VK told us their names."""
+) -> tuple[int, list[TopAuthor]]:
+    """How many authors wrote in the period, and the most active of them, named where VK told
+    us their names: one pass over the index (the count is the number of author groups)."""
     count = func.count().label("comments")
+    per_author = select(Comment.from_id, count).where(where).group_by(Comment.from_id).subquery()
     top = (
-        select(Comment.from_id, count)
-        .where(where)
-        .group_by(Comment.from_id)
-        .order_by(count.desc(), Comment.from_id)
+        select(per_author.c.from_id, per_author.c.comments, func.count().over().label("authors"))
+        .order_by(per_author.c.comments.desc(), per_author.c.from_id)
         .limit(limit)
         .subquery()
     )
     query = (
-        select(top.c.from_id, Author.name, top.c.comments)
+        select(top.c.from_id, Author.name, top.c.comments, top.c.authors)
         .outerjoin(Author, Author.id == top.c.from_id)
         .order_by(top.c.comments.desc(), top.c.from_id)
     )
-    rows = await session.execute(query)
-    return [TopAuthor(int(a), str(n or ""), int(c)) for a, n, c in rows]
+    rows = (await session.execute(query)).all()
+    authors = int(rows[0][3]) if rows else 0
+    return authors, [TopAuthor(int(a), str(n or ""), int(c)) for a, n, c, _ in rows]
 
 
 async def _name(sessions: Sessions, owner_id: int | None) -> str:

@@ -89,11 +89,25 @@ def top_lists(summary: Summary, *, keywords: bool) -> list[str]:
             for number, author in enumerate(summary.top_authors, 1)
         ]
     if summary.keywords:
-        lines.append(_("Top keywords:"))
+        lines.append(
+            ngettext(
+                "Top keywords of {n} analysed comment (how many mention each):",
+                "Top keywords of {n} analysed comments (how many mention each):",
+                summary.analyzed,
+            )
+        )
         lines += [
             f"{number}. {term} ({count})"
             for number, (term, count) in enumerate(summary.keywords, 1)
         ]
+        # /keywords counts back from this moment, the report by whole local days.
+        lines.append(
+            _(
+                "Counted by whole days from {first}; /keywords counts back from now,"
+                " so its numbers for the same days may differ slightly.",
+                first=day_text(summary.first),
+            )
+        )
     elif keywords:
         lines.append(_("Keywords: none yet (no analysed comments in the period)."))
     return lines

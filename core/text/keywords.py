@@ -20,7 +20,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 
 from stop_words import get_stop_words
@@ -207,11 +207,15 @@ def rank_keywords(
 
 def _clean(counts: Mapping[str, float]) -> dict[str, float]:
     """Counts of the terms that may be keywords: one or two words, no stop words, letters."""
-    kept: dict[str, float] = {}
-    for term, n in counts.items():
-        parts = term.split(_SEP)
-        if len(parts) <= 2 and all(
-            any(ch.isalpha() for ch in part) and not is_stop_word(part) for part in parts
-        ):
-            kept[term] = n
-    return kept
+    return {term: n for term, n in counts.items() if _may_rank(term)}
+
+
+# Every ranking checks the whole background (the general list alone has ~20,000 terms), so
+# the answer is remembered per term: a dict lookup instead of splitting and stop-word checks.
+# 65,536 terms hold the general list and the commonest others in a few megabytes.
+@lru_cache(maxsize=1 << 16)
+def _may_rank(term: str) -> bool:
+    parts = term.split(_SEP)
+    return len(parts) <= 2 and all(
+        any(ch.isalpha() for ch in part) and not is_stop_word(part) for part in parts
+    )

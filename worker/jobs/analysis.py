@@ -121,6 +121,8 @@ async def process_batch_comments(ctx: dict[str, Any], args: BatchArgs) -> dict[s
     """
     group = await stored_group(ctx, args.group)
     await _count_start(ctx)
+    if args.comment_ids is not None:
+        return await _analyse_named(ctx, group, args.comment_ids)
     plan = await _load_plan(ctx, group, args)
     report = ProgressReporter(ctx, "process_batch_comments")
     parts = len(plan.starts)
@@ -150,6 +152,25 @@ async def process_batch_comments(ctx: dict[str, Any], args: BatchArgs) -> dict[s
     if not analysed:
         result["analysed_before"] = await analysis.count_analysed(ctx["sessions"], plan.scope)
     return result
+
+
+async def _analyse_named(ctx: dict[str, Any], group: Group, ids: list[int]) -> dict[str, Any]:
+    """Comments named by their VK ids (an API client's list, at most MAX_COMMENT_IDS): few
+    enough to analyse right here, in one part."""
+    started = storage.utcnow()
+    named = await analysis.analyse_named(ctx["sessions"], -group.id, ids)
+    if named.analysed:
+        await recount_statistics(ctx, group.id)
+    return {
+        "group_id": group.id,
+        "group_name": group.name,
+        "comments_analyzed": named.analysed,
+        "analysed_before": named.before,
+        "missing_ids": named.missing,
+        "lemmas": {str(comment_id): lemmas for comment_id, lemmas in named.lemmas.items()},
+        "chunks": 1,
+        "duration_s": round((storage.utcnow() - started).total_seconds(), 2),
+    }
 
 
 async def _parts_done(ctx: dict[str, Any], plan: Plan) -> int:

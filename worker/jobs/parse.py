@@ -143,6 +143,7 @@ async def analyse_afterwards(ctx: dict[str, Any], group_id: int) -> str:
         BatchArgs(group=str(group_id)),
         user_id=parse.user_id if parse else None,
         chat_id=parse.chat_id if parse else None,
+        language=parse.language if parse else None,
     )
     return submitted.job_id
 
