@@ -96,6 +96,19 @@ def min_requests(group: FakeGroup) -> int:
     return math.ceil(wall_pages / MAX_EXECUTE_CALLS) + math.ceil(comment_pages / MAX_EXECUTE_CALLS)
 
 
+@dataclass(frozen=True)
+class WallFacts:
+    """What a run is checked against, so that the wall itself need not be kept."""
+
+    group_id: int
+    open_comments: int
+    min_requests: int
+
+    @classmethod
+    def of(cls, group: FakeGroup) -> WallFacts:
+        return cls(group.id, open_comments(group), min_requests(group))
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MiB (ru_maxrss is KiB on Linux)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -109,7 +122,7 @@ def current_rss_mb() -> float:
 async def parse_once(
     name: str,
     fake: FakeServer,
-    group: FakeGroup,
+    wall: WallFacts,
     redis: aioredis.Redis,
     db_url: str,
     *,
@@ -123,7 +136,7 @@ async def parse_once(
     client = VkClient(TokenPool(redis, tokens, rps), api_url=fake.url)
     client.batching = batching
     parser = WallParser(
-        client, sessions, redis, job_id=f"bench-{name}", group_id=group.id, limit=10**9
+        client, sessions, redis, job_id=f"bench-{name}", group_id=wall.group_id, limit=10**9
     )
     before = fake.stats
     requests_before, error6_before = before.requests, before.error6  # it may be the live object
@@ -133,7 +146,7 @@ async def parse_once(
     cpu_seconds = time.process_time() - cpu_started
     after = fake.stats
     await parser.clear_checkpoint()
-    stored = await storage.count_comments(sessions, -group.id)
+    stored = await storage.count_comments(sessions, -wall.group_id)
     await engine.dispose()
     return Run(
         name=name,
@@ -142,7 +155,7 @@ async def parse_once(
         stored=stored,
         requests=after.requests - requests_before,
         error6=after.error6 - error6_before,
-        min_requests=min_requests(group),
+        min_requests=wall.min_requests,
         rps=rps * len(tokens),
         cpu_seconds=cpu_seconds,
     )
@@ -213,14 +226,16 @@ async def bench(args: argparse.Namespace) -> int:
                 flush=True,
             )
             batched = await parse_once(
-                "batched", fake, batched_wall, redis, db_url, rps=args.rps, batching=True
-            )
+                "batched", fake, WallFacts.of(batched_wall), redis, db_url,
+                rps=args.rps, batching=True,
+            )  # fmt: skip
             print(f"  {batched.seconds:.1f} s, {batched.requests} requests", flush=True)
             await asyncio.sleep(1.1)  # let the pace window drain between the runs
             print(f"plain: {args.plain_posts} posts ...", flush=True)
             plain = await parse_once(
-                "plain", fake, plain_wall, redis, db_url, rps=args.rps, batching=False
-            )
+                "plain", fake, WallFacts.of(plain_wall), redis, db_url,
+                rps=args.rps, batching=False,
+            )  # fmt: skip
             print(f"  {plain.seconds:.1f} s, {plain.requests} requests", flush=True)
     finally:
         await redis.aclose()

@@ -28,10 +28,11 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from bench.bench_parse import BATCHED_GROUP, Run, open_comments, parse_once
+from bench.bench_parse import BATCHED_GROUP, Run, WallFacts, parse_once
 from core.db import migrate
 from core.redis_server import RedisServer
 from fakevk.api import FakeGroup, FakeVK, FakeVKStats, build_synthetic_wall, load_demo_groups
+from worker.context import freeze_startup_heap
 
 GOAL = 0.85  # of 2 x the one-token ceiling, with 2 tokens
 
@@ -103,7 +104,9 @@ async def bench(args: argparse.Namespace) -> int:
     every_token = sorted({t for size in sizes for t in pool_tokens(size)})
     # Forked first, before this process has threads or an event loop of its own.
     fake = RemoteFake(args.posts, args.comments, args.rps, every_token)
-    wall = bench_wall(args.posts, args.comments)
+    # Facts, not the wall: the parser's process holds only what a worker would.
+    wall = WallFacts.of(bench_wall(args.posts, args.comments))
+    freeze_startup_heap()  # as a worker does
     redis_server = RedisServer().start()
     redis = aioredis.from_url(redis_server.url)
     runs: dict[int, Run] = {}
@@ -131,13 +134,13 @@ async def bench(args: argparse.Namespace) -> int:
         fake.stop()
         redis_server.stop()
     print()
-    print(f"{open_comments(wall):,} comments at {args.rps:g} requests/s per token; "
+    print(f"{wall.open_comments:,} comments at {args.rps:g} requests/s per token; "
           f"load average {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} cores")  # fmt: skip
     print(table(runs, fake_cpu, stats))
     problems = [
-        f"{size} tokens: stored {run.stored} of {open_comments(wall)} comments"
+        f"{size} tokens: stored {run.stored} of {wall.open_comments} comments"
         for size, run in runs.items()
-        if run.stored != open_comments(wall) or run.totals.comments_saved != run.stored
+        if run.stored != wall.open_comments or run.totals.comments_saved != run.stored
     ]
     if 1 in runs and 2 in runs:
         one_ceiling = runs[1].stored / runs[1].ceiling_seconds

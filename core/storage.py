@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit import audit_trail
@@ -157,14 +157,15 @@ async def save_comments(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> N
     if not rows:
         return
     extra = [name for name in ("likes", "local_day", "local_hour") if name in rows[0]]
-    now = utcnow()  # kept by a later upsert: `stored_at` is not among the updated columns
     async with sessions.begin() as session:
         await upsert(
             session,
             Comment.__table__,  # type: ignore[arg-type]
-            [{**row, "stored_at": now} for row in rows],
+            rows,
             keys=["owner_id", "post_id", "comment_id"],
             update=["text", "deleted", "from_id", "parent_id", *extra],
+            # Kept by a later upsert: `stored_at` is not among the updated columns.
+            shared={"stored_at": utcnow()},
         )
         days = {(row["owner_id"], row["local_day"]) for row in rows if row.get("local_day")}
         await mark_days_changed(session, days)
@@ -172,13 +173,13 @@ async def save_comments(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> N
 
 async def mark_days_changed(session: AsyncSession, days: Iterable[tuple[int, date]]) -> None:
     """Note (owner_id, local day) pairs whose statistics must be recounted."""
-    now = utcnow()
     await upsert(
         session,
         StatsDirtyDay.__table__,  # type: ignore[arg-type]
-        [{"owner_id": owner, "day": day, "changed_at": now} for owner, day in sorted(days)],
+        [{"owner_id": owner, "day": day} for owner, day in sorted(days)],
         keys=["owner_id", "day"],
         update=["changed_at"],
+        shared={"changed_at": utcnow()},
     )
 
 
@@ -186,30 +187,54 @@ async def save_authors(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> No
     """Upsert comment authors (VK users and communities) with their current names."""
     if not rows:
         return
-    now = utcnow()
     async with sessions.begin() as session:
         await upsert(
             session,
             Author.__table__,  # type: ignore[arg-type]
-            [{**row, "updated_at": now} for row in rows],
+            rows,
             keys=["id"],
             update=["name", "screen_name", "updated_at"],
+            shared={"updated_at": utcnow()},
         )
+
+
+StoredComment = Row[int, int, str, bool, str | None]
+
+
+def _comments_by_key(owner_id: int, keys: Iterable[tuple[int, int]]) -> ColumnElement[bool]:
+    """These (post_id, comment_id) of a community, as primary-key lookups.
+
+    Not `(post_id, comment_id) IN (...)`: SQLite answers a row-value IN by reading every
+    comment of the community, so a parse that checks its comments 250 at a time would cost
+    O(comments stored) per check.
+    """
+    by_post: dict[int, list[int]] = {}
+    for post_id, comment_id in keys:
+        by_post.setdefault(post_id, []).append(comment_id)
+    return or_(
+        *(
+            and_(
+                Comment.owner_id == owner_id,
+                Comment.post_id == post_id,
+                Comment.comment_id.in_(comment_ids),
+            )
+            for post_id, comment_ids in by_post.items()
+        )
+    )
 
 
 async def stored_comments(
     sessions: Sessions, owner_id: int, keys: Sequence[tuple[int, int]]
-) -> dict[tuple[int, int], Comment]:
-    """The stored versions of these (post_id, comment_id) of a community, to compare with VK's."""
+) -> dict[tuple[int, int], StoredComment]:
+    """The stored versions of these (post_id, comment_id) of a community, to compare with VK's:
+    rows of post_id, comment_id, text, deleted, first_job_id."""
     if not keys:
         return {}
+    query = select(
+        Comment.post_id, Comment.comment_id, Comment.text, Comment.deleted, Comment.first_job_id
+    ).where(_comments_by_key(owner_id, keys))
     async with sessions() as session:
-        rows = await session.scalars(
-            select(Comment).where(
-                Comment.owner_id == owner_id,
-                tuple_(Comment.post_id, Comment.comment_id).in_(list(keys)),
-            )
-        )
+        rows = await session.execute(query)
         return {(row.post_id, row.comment_id): row for row in rows}
 
 
@@ -220,10 +245,7 @@ async def forget_terms(sessions: Sessions, owner_id: int, keys: Sequence[tuple[i
     async with sessions.begin() as session:
         await session.execute(
             update(Comment)
-            .where(
-                Comment.owner_id == owner_id,
-                tuple_(Comment.post_id, Comment.comment_id).in_(list(keys)),
-            )
+            .where(_comments_by_key(owner_id, keys))
             .values(terms=None, analyzed_at=None)
         )
 

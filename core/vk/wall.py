@@ -48,6 +48,7 @@ __all__ = [
 
 CHECKPOINT_TTL = 7 * 24 * 3600
 SAVE_CHUNK = 250
+REMEMBERED_AUTHORS = 200_000
 
 ProgressCallback = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -83,7 +84,10 @@ class WallParser:
         # Batches in flight: by default what keeps every token of the client's pool busy.
         self.parallel = parallel or client.parallel
         self.zone = zone  # comments' local day and hour are counted in it
-        self._authors: dict[int, dict[str, Any]] = {}
+        self._authors: dict[int, dict[str, Any]] = {}  # read since the last store
+        # Authors stored by this parse with their names: most come back on every page, and
+        # storing them again each round cost as much as storing the comments.
+        self._stored_authors: dict[int, tuple[str, str]] = {}
         self.on_progress = on_progress
         self.totals = Totals()
         self.done_posts: set[int] = set()
@@ -281,14 +285,22 @@ class WallParser:
             self._mark_done(post_id)
         # Modest statements: building a big one holds the event loop long enough to make the
         # requests in flight miss their turn at the shared pace.
-        authors, self._authors = list(self._authors.values()), {}
-        await storage.save_authors(self.sessions, authors)
+        await self._save_authors()
         for start in range(0, len(batch), SAVE_CHUNK):
             chunk = batch[start : start + SAVE_CHUNK]
             changed = await self._count_changes(chunk)
             await storage.save_comments(self.sessions, chunk)
             await storage.forget_terms(self.sessions, self.owner_id, changed)
         await storage.mark_posts_parsed(self.sessions, self.owner_id, complete)
+
+    async def _save_authors(self) -> None:
+        """Store the authors read since the last time, unless stored already with these names."""
+        stored, read, self._authors = self._stored_authors, self._authors, {}
+        new = [a for a in read.values() if stored.get(a["id"]) != (a["name"], a["screen_name"])]
+        await storage.save_authors(self.sessions, new)
+        if len(stored) + len(new) > REMEMBERED_AUTHORS:
+            stored.clear()  # a bound on memory; forgetting only costs storing some again
+        stored.update((a["id"], (a["name"], a["screen_name"])) for a in new)
 
     def _mark_done(self, post_id: int) -> None:
         self.done_posts.add(post_id)
