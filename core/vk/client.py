@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,12 +150,14 @@ class VkClient:
             # A lane first, then the slot: a slot reserved while every lane is busy would be
             # spent late, bunched with the next one, and VK would answer error 6.
             api = await self._lanes.get()
+            slot = await self.pool.acquire()
+            token = slot.token
+            sent_at: list[float] = []
             try:
-                token = await self.pool.acquire()
                 self.requests_sent += 1
                 signed = {**params, "access_token": token.secret}
                 response: dict[str, Any] = await asyncio.to_thread(
-                    api.method, method, signed, raw=True
+                    _send, api, method, signed, sent_at
                 )
                 return response
             except ApiError as exc:
@@ -169,6 +172,8 @@ class VkClient:
                 error = VkError(0, reason, retry=True)
             finally:
                 self._lanes.put_nowait(api)
+                if sent_at:
+                    await self.pool.spent(slot, sent_at[0])
             if error.code in REJECTED:
                 await self.pool.set_aside(token, error)  # the next try takes another token
                 continue
@@ -184,6 +189,12 @@ class VkClient:
             delay = min(30.0, 0.5 * 2 ** (failures - 1)) * random.uniform(0.5, 1.5)
             log.warning("VK %s: %s; retry %d in %.1fs", method, error, failures, delay)
             await asyncio.sleep(delay)
+
+
+def _send(api: vk_api.VkApi, method: str, params: dict[str, Any], sent_at: list[float]) -> Any:
+    """One request, from a thread; notes when it went out (the pool checks it was on time)."""
+    sent_at.append(time.monotonic())
+    return api.method(method, params, raw=True)
 
 
 __all__ = ["Call", "VkClient", "VkError"]

@@ -72,6 +72,17 @@ return 1
 """
 
 
+# A slot spent late (the caller's event loop was busy between taking and sending it) would bunch
+# with the slots after it: move the token's timeline on by the delay (ARGV[1], in us).
+_DELAY = """
+local tat = redis.call('GET', KEYS[1])
+if tat then
+  redis.call('SET', KEYS[1], tonumber(tat) + tonumber(ARGV[1]), 'PX', 60000)
+end
+return 1
+"""
+
+
 def fingerprint(token: str) -> str:
     """What people see of a token: the first 4 hex digits of its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()[:4]
@@ -102,6 +113,14 @@ class PoolToken:
 
 
 @dataclass(frozen=True)
+class Slot:
+    """A request slot of a token, taken no earlier than `taken_at` (time.monotonic())."""
+
+    token: PoolToken
+    taken_at: float
+
+
+@dataclass(frozen=True)
 class TokenState:
     """A token as /health shows it."""
 
@@ -124,7 +143,7 @@ class TokenPool:
         tokens: Sequence[str],
         rps: float,
         *,
-        margin: float = 0.04,
+        margin: float = 0.08,
         on_set_aside: OnSetAside | None = None,
     ) -> None:
         self.tokens = [PoolToken(t) for t in dict.fromkeys(t for t in tokens if t)]
@@ -136,12 +155,16 @@ class TokenPool:
         # `rps` intervals span the window plus `margin` of it: that is the room for network
         # jitter, so wake-up slack may use only a tenth of it.
         self.late_ms = 1000.0 * margin / 10
+        # A slot spent up to this late still fits in the margin (half of it: the other half is
+        # the network's); later, the token's timeline moves on by the delay.
+        self.tolerance_s = margin / 2
         self.penalties = 0
+        self.late_spends = 0
         self._turn = 0  # where the next search starts, so the tokens take turns
 
-    async def acquire(self) -> PoolToken:
-        """Return a token once it may send: its slot is taken by then. Raises a fatal VkError
-        when every token is set aside."""
+    async def acquire(self) -> Slot:
+        """Return a token's slot once it may send. Raises a fatal VkError when every token is
+        set aside. Tell `spent` when the request went out."""
         interval_us, late_us = round(self.interval_ms * 1000), round(self.late_ms * 1000)
         while True:
             bucket = int(time.time()) // _SENT_BUCKET_S
@@ -149,9 +172,10 @@ class TokenPool:
             keys += [t.sent_key(bucket) for t in self.tokens]
             self._turn = (self._turn + 1) % len(self.tokens)
             args = (str(interval_us), str(late_us), str(3 * _SENT_BUCKET_S), str(self._turn))
+            asked = time.monotonic()
             index, wait_us = await self.redis.eval(_TAKE, len(keys), *keys, *args)  # type: ignore[misc]
             if index > 0:
-                return self.tokens[int(index) - 1]
+                return Slot(self.tokens[int(index) - 1], asked)
             if wait_us < 0:
                 raise VkError(
                     5,
@@ -162,6 +186,17 @@ class TokenPool:
                     retry=False,
                 )
             await asyncio.sleep(int(wait_us) / 1_000_000)
+
+    async def spent(self, slot: Slot, sent_at: float) -> None:
+        """The slot's request went out at `sent_at` (time.monotonic()). One sent late (a busy
+        event loop or thread between taking the slot and sending) pushes the token's later
+        slots back by the delay, so that no 1 s window holds more than `rps` requests as VK
+        counts them."""
+        late = sent_at - slot.taken_at
+        if late > self.tolerance_s:
+            self.late_spends += 1
+            delay_us = str(round(late * 1_000_000))
+            await self.redis.eval(_DELAY, 1, slot.token.pace_key, delay_us)  # type: ignore[misc]
 
     async def penalize(self, token: PoolToken) -> None:
         """VK said "too many requests": pause this token's shared pace for one full window."""
