@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.handlers.control import JOB_ID
 from bot.scheduler import BotScheduler
+from core import subscriptions
 from core.catalog import CATALOG
 from core.crontab import cron_trigger, latest_slot, next_slot
 from core.db import make_engine, make_sessionmaker, migrate
@@ -26,6 +27,8 @@ from core.redis_client import connect
 from core.schedule import LAST_SLOT_KEY, slot_job_id
 from core.settings import Settings, load_settings
 from tests.faults import wait_until
+
+ADMIN_CHAT = 1001
 
 
 def test_crontab_weekdays_mean_what_crontab_means() -> None:
@@ -194,3 +197,25 @@ async def test_a_rule_whose_job_this_version_lacks_is_logged_not_scheduled(
     assert lines == [
         "SCHEDULE_BACKUP is set, but this version has no job backup_database: not scheduled"
     ]
+
+
+async def test_a_paused_watch_is_not_scheduled_until_watched_again(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """VK said the community cannot be read: its watch leaves the schedule at the next sync,
+    the other stays; /watch (the upsert) puts it back."""
+    settings = settings_for(redis_url, tmp_path)
+    async with scheduler_of(settings) as scheduler:
+        sessions = scheduler.queue.sessions
+        for group in ("gone_club", "fine_club"):
+            await subscriptions.watch(sessions, ADMIN_CHAT, group, 5, ADMIN_CHAT)
+        await scheduler.sync_watches()
+        assert scheduler.watch_next_run(ADMIN_CHAT, "gone_club") is not None
+        assert await subscriptions.pause(sessions, ADMIN_CHAT, "gone_club", 18)
+        assert not await subscriptions.pause(sessions, ADMIN_CHAT, "gone_club", 18)  # once
+        await scheduler.sync_watches()
+        assert scheduler.watch_next_run(ADMIN_CHAT, "gone_club") is None
+        assert scheduler.watch_next_run(ADMIN_CHAT, "fine_club") is not None
+        await subscriptions.watch(sessions, ADMIN_CHAT, "gone_club", 5, ADMIN_CHAT)
+        await scheduler.sync_watches()
+        assert scheduler.watch_next_run(ADMIN_CHAT, "gone_club") is not None

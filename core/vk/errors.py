@@ -10,6 +10,9 @@ RETRYABLE = {1, 6, 9, 10}
 # 14: VK wants a person to solve a captcha, which a worker cannot do; retrying soon only
 # prolongs it.
 FATAL = {5, 14, 18, 29, 30, 100, 113}
+# Codes with which VK says the community itself cannot be read: none such (100, 113), deleted or
+# banned (18), private (15, 30; 15 from a wall or community request, never a post's).
+UNREACHABLE = {15, 18, 30, 100, 113}
 # Codes that concern one post only: skip it and go on.
 SKIPPABLE = {15, 212}
 
