@@ -170,12 +170,16 @@ class JobQueue:
         job_id: str | None,
         language: str,
     ) -> Submitted:
+        claim = None
         if job_id is None:
             job_id = uuid.uuid4().hex
-        # The claim comes before the audit row, so only one asker writes it; it lasts as long
-        # as arq keeps the job's result (arq alone would refuse the id only that long too).
-        elif not await self.redis.set(f"vkc:claimed:{job_id}", 1, nx=True, ex=KEEP_RESULT_S):
-            return Submitted(job_id, existing=True)
+        else:
+            # A given id is claimed only once its job is really enqueued: an asker that failed
+            # or died on the way (the database out, the process killed) leaves no claim behind,
+            # so the next asker enqueues the slot instead of being told it exists.
+            claim = f"vkc:claimed:{job_id}"
+            if await self.redis.exists(claim):
+                return Submitted(job_id, existing=True)
         payload = args.model_dump(mode="json")
         origin = Origin(chat_id=chat_id, language=language)
         await storage.record_enqueued(
@@ -187,10 +191,16 @@ class JobQueue:
             args=payload,
             language=origin.language,
         )
+        # Two askers of one id at the same moment both get here (the audit row is written once:
+        # a second insert is ignored); arq enqueues an id atomically while its job or result
+        # exists, so exactly one of them enqueues it and the other is told it exists.
         job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload, **origin.carried())
-        if job is None:  # a uuid collided, or a claim expired before arq's result: worth seeing
+        if job is None and claim is None:  # a uuid collided: worth seeing
             raise RuntimeError(f"job id {job_id} already exists")
-        return Submitted(job_id, existing=False)
+        if claim is not None:
+            # As long as arq keeps the job's result (arq alone refuses the id only that long).
+            await self.redis.set(claim, 1, ex=KEEP_RESULT_S)
+        return Submitted(job_id, existing=job is None)
 
     async def notify_end(self, view: JobView, chat_id: int) -> None:
         """Hand a job's closing message to `send_notification`, at most once per job.
