@@ -96,20 +96,32 @@ ORIGIN = "_origin"
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a job closes and in which language: carried in the job itself (as a dict under
-    ORIGIN), so the worker learns it without reading the job's audit row on every job."""
+    """Where a job closes and in which language, and who asked: carried in the job itself (as a
+    dict under ORIGIN), so the worker learns it without reading the job's audit row, and can
+    write that row itself if its enqueue's insert is not written yet (`audited`: the job has
+    an audit row; a closing message has none)."""
 
     chat_id: int | None
     language: str | None
+    user_id: int | None = None
+    audited: bool = False
 
     def carried(self) -> dict[str, Any]:
-        return {ORIGIN: {"chat_id": self.chat_id, "language": self.language}}
+        return {ORIGIN: {"chat_id": self.chat_id, "language": self.language} | self._audit()}
+
+    def _audit(self) -> dict[str, Any]:
+        return {"user_id": self.user_id, "audited": True} if self.audited else {}
 
     @classmethod
     def of(cls, carried: Any) -> Origin | None:
         if not isinstance(carried, dict):
             return None
-        return cls(chat_id=carried.get("chat_id"), language=carried.get("language"))
+        return cls(
+            chat_id=carried.get("chat_id"),
+            language=carried.get("language"),
+            user_id=carried.get("user_id"),
+            audited=bool(carried.get("audited")),
+        )
 
 
 @dataclass(frozen=True)
@@ -172,24 +184,28 @@ class JobQueue:
     ) -> Submitted:
         if job_id is None:
             job_id = uuid.uuid4().hex
-        # The claim comes before the audit row, so only one asker writes it; it lasts as long
-        # as arq keeps the job's result (arq alone would refuse the id only that long too).
+        # The claim comes first, so only one asker enqueues the job; it lasts as long as arq
+        # keeps the job's result (arq alone would refuse the id only that long too).
         elif not await self.redis.set(f"vkc:claimed:{job_id}", 1, nx=True, ex=KEEP_RESULT_S):
             return Submitted(job_id, existing=True)
         payload = args.model_dump(mode="json")
-        origin = Origin(chat_id=chat_id, language=language)
-        await storage.record_enqueued(
-            self.sessions,
+        origin = Origin(chat_id=chat_id, language=language, user_id=user_id, audited=True)
+        row = storage.job_row(
             job_id=job_id,
             job_name=spec.name,
             user_id=user_id,
             chat_id=chat_id,
             args=payload,
-            language=origin.language,
+            language=language,
+            enqueued_at=storage.utcnow(),  # before arq's enqueue time, so before the start
         )
         job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload, **origin.carried())
         if job is None:  # a uuid collided, or a claim expired before arq's result: worth seeing
             raise RuntimeError(f"job id {job_id} already exists")
+        # After the enqueue, so a job Redis refused leaves no row; not waited for, since nothing
+        # needs it first: its worker writes the row itself if it comes first (the job carries
+        # it), and this process's reads of job rows wait for the trail.
+        audit_trail(self.sessions).insert(row)
         return Submitted(job_id, existing=False)
 
     async def notify_end(self, view: JobView, chat_id: int) -> None:

@@ -112,12 +112,36 @@ async def heartbeat(
             await redis.delete(key)
 
 
+async def begin_job(ctx: Ctx, job_name: str, carried: Origin | None, args: dict[str, Any]) -> None:
+    """Adopt the job's origin, and record that it started (with the next batch of the audit
+    trail, off the job's path; retried there). Called in the job's own task.
+
+    A job with an audit row carries what its row holds: if its enqueue's insert is not written
+    yet (another process, batches of its own), this write creates the row.
+    """
+    await adopt_origin(ctx, carried)
+    job_id, row = ctx["job_id"], None
+    if carried is not None and carried.audited:
+        row = storage.job_row(
+            job_id=job_id,
+            job_name=job_name,
+            user_id=carried.user_id,
+            chat_id=carried.chat_id,
+            args=args,
+            language=carried.language,
+            enqueued_at=ctx["enqueue_time"],
+        )
+    audit_trail(ctx["sessions"]).update(
+        job_id, create=row, status="running", tries=ctx["job_try"], started_at=storage.utcnow()
+    )
+
+
 async def adopt_origin(ctx: Ctx, carried: Origin | None) -> None:
     """Speak the language of the person who asked for the job, and remember where it closes.
 
     The job carries its origin; one enqueued without it (by an older version, or an internal
-    job with no audit row) is looked up in the audit trail. Called in the job's own task, so
-    the language holds for the job's texts (progress, failure reasons).
+    job with no audit row) is looked up in the audit trail. The language then holds for the
+    job's texts (progress, failure reasons).
     """
     job_id, origin = ctx["job_id"], carried
     if origin is None:
@@ -131,19 +155,15 @@ async def adopt_origin(ctx: Ctx, carried: Origin | None) -> None:
 
 
 async def on_job_start(ctx: Ctx) -> None:
-    """Record which worker runs the job (the sweeper's evidence) and that it started.
+    """Record which worker runs the job (the sweeper's evidence; the job function records
+    that it started, see `begin_job`).
 
     Never raises: a hook error would end the worker process, and every job in it. Nothing here
     waits for the database or Redis: at queue speed a round trip per job cost more than the job.
     """
-    job_id = ctx["job_id"]
     task = asyncio.current_task()  # arq's task running this job, hooks included
     if task is not None:
-        ctx["running"][job_id] = task  # the heartbeat records this worker as its owner
-    # Written with the next batch of the audit trail, off the job's path; retried there.
-    audit_trail(ctx["sessions"]).update(
-        job_id, status="running", tries=ctx["job_try"], started_at=storage.utcnow()
-    )
+        ctx["running"][ctx["job_id"]] = task  # the heartbeat records this worker as its owner
 
 
 async def after_job_end(ctx: Ctx) -> None:
