@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 FIRST_DELAY_S = 0.2
 MAX_DELAY_S = 5.0
 # How long updates nobody waits for may gather before they are written.
-LINGER_S = 0.05
+LINGER_S = 0.2
 Row = dict[str, Any]
 Sessions = async_sessionmaker[AsyncSession]
 
