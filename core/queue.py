@@ -222,14 +222,18 @@ class JobQueue:
             **Origin(chat_id=None, language=current_language()).carried(),
         )
 
-    async def close(self, job_id: str, origin: Origin | None = None) -> bool:
+    async def close(
+        self, job_id: str, origin: Origin | None = None, ended: JobView | None = None
+    ) -> bool:
         """Close an ended job: hand its closing message over, then record how it ended.
 
         False while the job has not ended. In this order a crash anywhere leaves the audit row
         open, so the sweeper calls this again; the message's fixed job id keeps it single.
         `origin`: the job's, when the caller has it (the worker); else read from the audit row.
+        `ended`: how the job ended, when the caller knows (the worker, of a job that returned:
+        arq stored its result before the end hook); else read from arq.
         """
-        view = await job_view(
+        view = ended or await job_view(
             self.redis, self.sessions, job_id, self.queue_name, read_audit=origin is None
         )
         if origin is None:

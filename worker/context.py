@@ -177,7 +177,7 @@ async def after_job_end(ctx: Ctx) -> None:
 async def _close_or_mark_retrying(ctx: Ctx) -> None:
     sessions: storage.Sessions = ctx["sessions"]
     queue = JobQueue(ctx["redis"], sessions, ctx["settings"])
-    if not await queue.close(ctx["job_id"], ctx.get("origin")):
+    if not await queue.close(ctx["job_id"], ctx.get("origin"), ctx.get("completed")):
         await storage.update_job(sessions, ctx["job_id"], status="retrying")
 
 
@@ -188,7 +188,7 @@ async def run_job(ctx: Ctx, spec: JobSpec, function: JobFunction, args: JobArgs)
     an abort ends the job and arq drops its try counter anyway) gets that try back.
     """
     try:
-        return await function(ctx, args)
+        result = await function(ctx, args)
     except asyncio.CancelledError:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(_give_back_try(ctx["redis"], ctx["job_id"]), 2)
@@ -199,6 +199,10 @@ async def run_job(ctx: Ctx, spec: JobSpec, function: JobFunction, args: JobArgs)
             log.warning("job %s: %s, retrying", ctx["job_id"], type(error).__name__)
             raise Retry(defer=min(60, 5 * ctx["job_try"])) from None
         raise
+    # How it ended, for the end hook: arq stores this result first, so closing the job need
+    # not read it back (a Redis round trip on the job's path, holding its slot).
+    ctx["completed"] = jobstate.completed(ctx["job_id"], spec.name, result)
+    return result
 
 
 async def _give_back_try(redis: ArqRedis, job_id: str) -> None:
