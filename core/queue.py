@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from core.i18n import N_, _, current_language, ngettext, use_locale
 from core.jobstate import JobView, describe_result, final_text, job_view, worker_key
 from core.settings import Settings
 from core.vk.tokens import TokenPool
+
+log = logging.getLogger(__name__)
 
 ACTIVE = (JobStatus.queued, JobStatus.deferred, JobStatus.in_progress)
 ENDED = ("complete", "failed", "aborted")
@@ -207,6 +210,15 @@ class JobQueue:
         # it), and this process's reads of job rows wait for the trail.
         audit_trail(self.sessions).insert(row)
         return Submitted(job_id, existing=False)
+
+    async def write_audit(self, bound: float = 10.0) -> None:
+        """Write what this process's audit trail still holds: at shutdown, so that a job just
+        queued keeps its row. A database away for `bound` s is given up on (logged): the worker
+        writes the row of every job it starts anyway."""
+        try:
+            await asyncio.wait_for(audit_trail(self.sessions).flush(), bound)
+        except TimeoutError:
+            log.warning("audit trail: rows not written at shutdown (database away)")
 
     async def notify_end(self, view: JobView, chat_id: int) -> None:
         """Hand a job's closing message to `send_notification`, at most once per job.
