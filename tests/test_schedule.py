@@ -97,12 +97,14 @@ async def scheduler_of(settings: Settings) -> AsyncIterator[BotScheduler]:
     await migrate(settings.db_url)
     engine = make_engine(settings.db_url)
     redis = await connect(settings)
-    scheduler = BotScheduler(JobQueue(redis, make_sessionmaker(engine), settings))
+    queue = JobQueue(redis, make_sessionmaker(engine), settings)
+    scheduler = BotScheduler(queue)
     try:
         await scheduler.start()
         yield scheduler
     finally:
         scheduler.stop()
+        await queue.write_audit()  # as the bot does at shutdown
         await redis.aclose()
         await engine.dispose()
 
