@@ -29,7 +29,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import upsert
@@ -43,6 +43,8 @@ MAX_DELAY_S = 5.0
 # hand-offs to SQLite's driver thread, each taking the GIL from the event loop between its
 # socket calls: at 50 ms (40 batches a second at queue speed) they cost more than the writes.
 LINGER_S = 0.2
+# How long an awaited update waits for its row, written by another process's batch.
+ROW_WAIT_S = 10.0
 Row = dict[str, Any]
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -106,7 +108,13 @@ class AuditTrail:
         self._start_writer()
 
     async def update_now(self, job_id: str, **values: Any) -> None:
-        """`update`, returning once it is committed; in order with this process's other writes."""
+        """`update`, returning once it is committed; in order with this process's other writes.
+
+        Its row may not be written yet (the enqueue's insert and the start wait in other
+        processes' batches for a moment) and an update of a missing row is lost: a closing
+        message recorded as sent that way was sent again by a rerun. So the row is waited for,
+        up to ROW_WAIT_S (a job enqueued without a row gives up then)."""
+        await self._row_written(job_id)
         batch = self._batch()
         batch.updates.setdefault(job_id, {}).update(values)
         await self._committed(batch)
@@ -117,6 +125,17 @@ class AuditTrail:
         error = await asyncio.shield(batch.written)
         if error is not None:
             raise error
+
+    async def _row_written(self, job_id: str) -> None:
+        await self.caught_up()  # this process's own insert first
+        query = select(JobAudit.job_id).where(JobAudit.job_id == job_id)
+        delay, deadline = 0.05, time.monotonic() + ROW_WAIT_S
+        while True:
+            async with self.sessions() as session:
+                if await session.scalar(query) is not None or time.monotonic() > deadline:
+                    return
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, 1.0)
 
     async def caught_up(self) -> None:
         """Until what this process added so far is committed, or its write failed (a reader
@@ -132,6 +151,14 @@ class AuditTrail:
         """Until everything added so far is written (at shutdown, and for tests)."""
         while self.writer is not None and not self.writer.done():
             await asyncio.shield(self.writer)
+
+    async def flush_within(self, bound: float) -> None:
+        """`flush` at shutdown: a database away for `bound` s is given up on (logged), so a
+        process stopping during an outage still stops (the sweeper reconciles its jobs' rows)."""
+        try:
+            await asyncio.wait_for(self.flush(), bound)
+        except TimeoutError:
+            log.warning("audit trail: rows not written at shutdown (database away)")
 
     def _batch(self) -> Batch:
         if self.gathering is None:

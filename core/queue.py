@@ -224,12 +224,9 @@ class JobQueue:
 
     async def write_audit(self, bound: float = 10.0) -> None:
         """Write what this process's audit trail still holds: at shutdown, so that a job just
-        queued keeps its row. A database away for `bound` s is given up on (logged): the worker
-        writes the row of every job it starts anyway."""
-        try:
-            await asyncio.wait_for(audit_trail(self.sessions).flush(), bound)
-        except TimeoutError:
-            log.warning("audit trail: rows not written at shutdown (database away)")
+        queued keeps its row. A database away for `bound` s is given up on: the worker writes
+        the row of every job it starts anyway."""
+        await audit_trail(self.sessions).flush_within(bound)
 
     async def notify_end(self, view: JobView, chat_id: int) -> None:
         """Hand a job's closing message to `send_notification`, at most once per job.

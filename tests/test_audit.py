@@ -7,6 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from core import storage
 from core.audit import audit_trail
 from core.catalog import CATALOG, AnalyzeTextArgs, KeywordsArgs
@@ -106,6 +108,40 @@ async def test_worker_writes_before_the_insert_keep_their_progress(database_url:
     assert await storage.get_job(worker_sessions, "notify:late-insert") is None
     await bot_engine.dispose()
     await worker_engine.dispose()
+
+
+async def test_a_closing_message_is_recorded_on_a_row_written_later(database_url: str) -> None:
+    """A worker records a closing message as sent (an awaited update) before the job's row is
+    written by another process's batch: the record waits for the row instead of being lost
+    (lost, a rerun of the notification sent the message again)."""
+    await migrate(database_url)
+    bot_engine, worker_engine = make_engine(database_url), make_engine(database_url)
+    bot = audit_trail(make_sessionmaker(bot_engine))
+    worker_sessions = make_sessionmaker(worker_engine)
+    recording = asyncio.create_task(storage.mark_notified(worker_sessions, "written-later"))
+    done, _pending = await asyncio.wait({recording}, timeout=0.5)
+    assert not done  # waiting for the row, not finished against none
+    bot.insert(enqueued_row("written-later"))
+    await bot.flush()
+    await asyncio.wait_for(recording, 60)
+    audit = await storage.get_job(worker_sessions, "written-later")
+    assert audit is not None and audit.notified_at is not None
+    await bot_engine.dispose()
+    await worker_engine.dispose()
+
+
+async def test_a_stopping_process_gives_up_on_a_database_that_is_away(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At shutdown the trail writes what it holds, but a database that is away does not hold
+    the process (a worker stopping during an outage waited for it forever): it gives up after
+    its bound, saying so."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'db.sqlite3'}")
+    trail = audit_trail(make_sessionmaker(engine))
+    trail.insert(enqueued_row("unwritable"))
+    await asyncio.wait_for(trail.flush_within(0.5), 60)
+    assert "rows not written at shutdown" in caplog.text
+    await engine.dispose()
 
 
 async def test_a_failed_insert_is_retried_until_the_database_is_back(database_url: str) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+from redis.exceptions import ResponseError
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from bot.handlers.control import JOB_ID
 from bot.scheduler import BotScheduler
@@ -227,21 +227,24 @@ async def test_a_paused_watch_is_not_scheduled_until_watched_again(
 async def test_a_slot_its_first_asker_failed_to_enqueue_is_enqueued_by_the_next(
     redis_url: str, tmp_path: Path, redis: Any
 ) -> None:
-    """An asker claims a slot only once it enqueued it: one whose database was out on the way
-    (as one that died between its claim and the enqueue) leaves the slot to the next asker,
-    which enqueues it once; an asker after that is told it exists."""
+    """An asker claims a slot only once it enqueued it: one whose enqueue Redis refused (as one
+    that died on the way) leaves the slot to the next asker, which enqueues it once; an asker
+    after that is told it exists."""
     settings = settings_for(redis_url, tmp_path)
     spec = CATALOG["send_digest"]
     slot = datetime.now(UTC).replace(microsecond=0)
     job_id = slot_job_id("digest", slot)
-    unreachable = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'db.sqlite3'}")
-    failing = JobQueue(await connect(settings), make_sessionmaker(unreachable), settings)
+    # A Redis user that may read but not add to the queue: arq's enqueue fails at ZADD.
+    await redis.execute_command("ACL", "SETUSER", "reader", "on", ">pw", "~*", "+@all", "-zadd")
+    limited = settings.model_copy(update={"redis_url": redis_url.replace("://", "://reader:pw@")})
+    engine = make_engine(settings.database_url)
+    failing = JobQueue(await connect(limited), make_sessionmaker(engine), limited)
     try:
-        with pytest.raises(OperationalError):
+        with pytest.raises(ResponseError):
             await enqueue_slot(failing, "digest", spec, spec.args(), slot)
     finally:
         await failing.redis.aclose()
-        await unreachable.dispose()
+        await engine.dispose()
     assert not await redis.exists(f"arq:job:{job_id}")
 
     async with scheduler_of(settings) as scheduler:

@@ -29,6 +29,8 @@ from worker.sweeper import OWNER_TTL_S, owner_key, sweep_forever
 log = logging.getLogger(__name__)
 
 Ctx = dict[str, Any]
+# How long a stopping worker tries to write its last audit events (a database may be away).
+SHUTDOWN_WRITE_S = 10.0
 JobFunction = Callable[[Ctx, Any], Awaitable[Any]]
 
 
@@ -75,7 +77,7 @@ async def shutdown(ctx: Ctx) -> None:
     if bot is not None and ctx.get("own_bot"):
         await bot.session.close()
     if "engine" in ctx:
-        await audit_trail(ctx["sessions"]).flush()
+        await audit_trail(ctx["sessions"]).flush_within(SHUTDOWN_WRITE_S)
         await ctx["engine"].dispose()
 
 
