@@ -5,6 +5,7 @@ parse, every comment stored once; /health shows each token by its fingerprint.""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from pathlib import Path
 
@@ -51,6 +52,35 @@ def test_pool_is_vk_token_and_vk_tokens_once_each_and_all_secret() -> None:
     assert set(TOKENS) <= set(settings.secrets())
     assert Settings(vk_tokens=TOKENS[1], _env_file=None).vk_pool == [TOKENS[1]]
     assert TOKENS[1] not in repr(Settings(vk_tokens=TOKENS[1], _env_file=None))
+
+
+async def test_error_6_pauses_one_interval_and_longer_in_a_storm(redis: aioredis.Redis) -> None:
+    """A lone error 6 pushes the token's timeline back by one interval (a full window for every
+    6 cost a 2-token parse 8 % of its pace); each further 6 within 2 s doubles the pause, up to
+    2 s. Read off the shared timeline in Redis, against Redis's own clock."""
+    pool = TokenPool(redis, TOKENS[:1], 2.0)
+    token, interval = pool.tokens[0], pool.interval_ms / 1000
+    pauses, timeline = [], 0.0
+    for _ in range(4):
+        before = await redis_now(redis)
+        pause = await pool.penalize(token)
+        after = await redis_now(redis)
+        reached = int(await redis.get(token.pace_key)) / 1_000_000
+        # The pause counts from now, or from the timeline when it was already ahead of now.
+        assert before + pause <= reached <= max(timeline, after) + pause
+        pauses.append(pause)
+        timeline = reached
+    assert pauses[0] == pytest.approx(interval, abs=1e-6)
+    for earlier, later in itertools.pairwise(pauses):
+        # Doubling, or a new storm when the machine stalled over 2 s between two errors.
+        assert later == pytest.approx(min(2 * earlier, 2.0), abs=1e-6) or later == pauses[0]
+    slow = TokenPool(redis, TOKENS[1:2], 0.5)  # an interval over 2 s: the cap from the first 6
+    assert await slow.penalize(slow.tokens[0]) == pytest.approx(2.0)
+
+
+async def redis_now(redis: aioredis.Redis) -> float:
+    seconds, micros = await redis.time()
+    return float(seconds + micros / 1_000_000)
 
 
 async def test_two_tokens_parse_a_large_wall_each_at_its_own_pace(

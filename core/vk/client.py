@@ -61,6 +61,27 @@ class Call:
     params: dict[str, Any]
 
 
+Take = Callable[[], list[Call]]
+
+
+def _execute_code(calls: list[Call]) -> str:
+    body = ",".join(f"API.{c.method}({json.dumps(c.params, ensure_ascii=False)})" for c in calls)
+    return f"return [{body}];"
+
+
+def _execute_results(calls: list[Call], raw: dict[str, Any]) -> list[Any | VkError]:
+    """Each call's result, or its own error in its place (VK answers `false` and lists why)."""
+    errors = iter(raw.get("execute_errors") or [])
+    results: list[Any | VkError] = []
+    for call, value in zip(calls, raw["response"], strict=False):
+        if value is False:
+            info: dict[str, Any] = next(errors, {"error_code": 0})
+            results.append(VkError.from_code(int(info.get("error_code", 0)), call.method))
+        else:
+            results.append(value)
+    return results
+
+
 class VkClient:
     """Every call waits for a slot of the shared token pool, then retries what VK says to."""
 
@@ -92,7 +113,9 @@ class VkClient:
 
     async def call(self, method: str, **params: Any) -> Any:
         """One plain API call; returns `response`."""
-        return (await self._request(method, params))["response"]
+        answer = await self._request(method, lambda: params)
+        assert answer is not None  # the params were there to send
+        return answer["response"]
 
     async def run(self, calls: list[Call]) -> list[Any | VkError]:
         """Run calls, in `execute` batches where the token allows.
@@ -100,15 +123,50 @@ class VkClient:
         A call's own failure comes back in place of its result; a failure of the request
         itself (after retries) raises.
         """
+        if not (self.batching and len(calls) > 1):
+            return await self._each(calls)
         results: list[Any | VkError] = []
-        if self.batching and len(calls) > 1:
-            for start in range(0, len(calls), MAX_EXECUTE_CALLS):
-                batch = calls[start : start + MAX_EXECUTE_CALLS]
-                try:
-                    results.extend(await self._execute(batch))
-                except VkError as error:
-                    results.extend([error] * len(batch))
-            return results
+        for start in range(0, len(calls), MAX_EXECUTE_CALLS):
+            results += await self._execute(calls[start : start + MAX_EXECUTE_CALLS])
+        return results
+
+    async def run_taken(self, take: Take) -> tuple[list[Call], list[Any | VkError]]:
+        """Run up to 25 calls in one `execute`, chosen at the last moment: `take` is asked once a
+        lane and a token's slot are free, so the batch holds what queued up while it waited (a
+        batch filled when it began to wait went out part-empty). Returns the calls taken and
+        their results as `run` does; nothing is sent when `take` gives nothing."""
+        taken: list[Call] = []
+
+        def execute_code() -> dict[str, Any] | None:
+            taken.extend(take()[:MAX_EXECUTE_CALLS])
+            return {"code": _execute_code(taken)} if taken else None
+
+        if not self.batching:
+            taken += take()
+            return taken, await self._each(taken)
+        try:
+            raw = await self._request("execute", execute_code)
+        except VkError as error:
+            if not taken:  # refused before a slot (every token set aside): say it to them
+                taken += take()[:MAX_EXECUTE_CALLS]
+            return taken, await self._refused(taken, error)
+        return taken, ([] if raw is None else _execute_results(taken, raw))
+
+    async def _execute(self, calls: list[Call]) -> list[Any | VkError]:
+        return (await self.run_taken(lambda: calls))[1]
+
+    async def _refused(self, calls: list[Call], error: VkError) -> list[Any | VkError]:
+        """What an `execute` VK refused becomes: plain calls, two halves, or the error."""
+        if error.code in _EXECUTE_REFUSED:
+            log.info("execute is not available for this token; using plain calls")
+            self.batching = False
+            return await self._each(calls)
+        if error.code == _TOO_BIG and len(calls) > 1:
+            half = len(calls) // 2
+            return await self._execute(calls[:half]) + await self._execute(calls[half:])
+        return [error] * len(calls)
+
+    async def _each(self, calls: list[Call]) -> list[Any | VkError]:
         return list(await asyncio.gather(*(self._plain(c) for c in calls)))
 
     async def _plain(self, call: Call) -> Any | VkError:
@@ -117,41 +175,16 @@ class VkClient:
         except VkError as error:
             return error
 
-    async def _execute(self, calls: list[Call]) -> list[Any | VkError]:
-        if not self.batching:
-            return list(await asyncio.gather(*(self._plain(c) for c in calls)))
-        code = (
-            "return ["
-            + ",".join(f"API.{c.method}({json.dumps(c.params, ensure_ascii=False)})" for c in calls)
-            + "];"
-        )
-        try:
-            raw = await self._request("execute", {"code": code})
-        except VkError as error:
-            if error.code in _EXECUTE_REFUSED:
-                log.info("execute is not available for this token; using plain calls")
-                self.batching = False
-                return await self._execute(calls)
-            if error.code == _TOO_BIG and len(calls) > 1:
-                half = len(calls) // 2
-                return await self._execute(calls[:half]) + await self._execute(calls[half:])
-            raise
-        errors = iter(raw.get("execute_errors") or [])
-        results: list[Any | VkError] = []
-        for call, value in zip(calls, raw["response"], strict=False):
-            if value is False:
-                info: dict[str, Any] = next(errors, {"error_code": 0})
-                results.append(VkError.from_code(int(info.get("error_code", 0)), call.method))
-            else:
-                results.append(value)
-        return results
-
-    async def _request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def _request(
+        self, method: str, build: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
         """Send one HTTP request with pacing, backing off on what VK asks us to retry.
 
+        `build` gives the parameters once a lane and a slot are free (None: nothing to send).
         Error 6 ("too many requests") and failures (5xx, timeouts, broken answers) have budgets
         of their own: waiting out a storm of 6 must not use up the retries of a failure.
         """
+        params: dict[str, Any] | None = None
         throttled = failures = 0
         while True:
             # A lane first, then the slot: a slot reserved while every lane is busy would be
@@ -161,6 +194,8 @@ class VkClient:
             token = slot.token
             sent_at: list[float] = []
             try:
+                if params is None and (params := build()) is None:
+                    return None
                 self.requests_sent += 1
                 signed = {**params, "access_token": token.secret}
                 response: dict[str, Any] = await in_daemon_thread(

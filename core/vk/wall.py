@@ -22,7 +22,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from core import storage
-from core.vk.client import MAX_EXECUTE_CALLS, VkClient
+from core.vk.client import MAX_EXECUTE_CALLS, Call, VkClient
 from core.vk.errors import SKIPPABLE, VkError
 from core.vk.wall_items import (
     PAGE,
@@ -106,16 +106,13 @@ class WallParser:
         self._wall_ended = False
         self._wall_pending = False
         self._error: VkError | None = None
+        self._waiting = 0  # batches sent for but not yet filled
         running: set[asyncio.Task[tuple[list[Item], list[Any | VkError]]]] = set()
         try:
             while True:
-                while (
-                    len(running) < self.parallel
-                    and self._error is None
-                    and not self._limit_reached()
-                    and (batch := self._next_batch())
-                ):
-                    running.add(asyncio.create_task(self._send(batch)))
+                while len(running) < self.parallel and self._unclaimed_work():
+                    self._waiting += 1
+                    running.add(asyncio.create_task(self._send()))
                 if not running:
                     break
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -134,9 +131,19 @@ class WallParser:
             raise self._error
         return self.totals
 
+    def _unclaimed_work(self) -> bool:
+        """Whether work is queued beyond what the batches waiting for a slot will take."""
+        if self._error is not None or self._limit_reached():
+            return False
+        wall_page = not self._wall_ended and not self._wall_pending
+        return len(self._queue) + wall_page > self._waiting * MAX_EXECUTE_CALLS
+
     def _next_batch(self) -> list[Item]:
         """Up to 25 calls: queued comment pages, plus the next wall page when they run low."""
+        self._waiting -= 1
         batch: list[Item] = []
+        if self._error is not None or self._limit_reached():
+            return batch
         low = len(self._queue) < self.parallel * MAX_EXECUTE_CALLS
         if low and not self._wall_ended and not self._wall_pending:
             self._wall_pending = True
@@ -145,8 +152,16 @@ class WallParser:
             batch.append(self._queue.popleft())
         return batch
 
-    async def _send(self, batch: list[Item]) -> tuple[list[Item], list[Any | VkError]]:
-        return batch, await self.client.run([item.call(self.owner_id) for item in batch])
+    async def _send(self) -> tuple[list[Item], list[Any | VkError]]:
+        """One batch, filled when its slot comes: by then more pages may be queued."""
+        batch: list[Item] = []
+
+        def take() -> list[Call]:
+            batch.extend(self._next_batch())
+            return [item.call(self.owner_id) for item in batch]
+
+        _calls, results = await self.client.run_taken(take)
+        return batch, results
 
     def _fail(self, error: VkError) -> None:
         """Remember the first job-ending error; nothing new is sent after it."""
