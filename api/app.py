@@ -29,6 +29,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.queue.write_audit()
             await redis.aclose()
             await engine.dispose()
 

@@ -35,9 +35,11 @@ async def open_queue(settings: Settings) -> AsyncIterator[JobQueue]:
     engine = engine_for(settings)
     await migrate(settings.db_url)
     redis = await connect(settings)
+    queue = JobQueue(redis, make_sessionmaker(engine), settings)
     try:
-        yield JobQueue(redis, make_sessionmaker(engine), settings)
+        yield queue
     finally:
+        await queue.write_audit()
         await redis.aclose()
         await engine.dispose()
 

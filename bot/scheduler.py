@@ -125,7 +125,8 @@ class BotScheduler:
         except Exception as error:
             log.warning("watches not read (%s)", type(error).__name__)
             return
-        wanted = {watch_key(row.chat_id, row.group): row for row in rows}
+        # A paused watch (VK said its community cannot be read) waits for /watch again.
+        wanted = {watch_key(r.chat_id, r.group): r for r in rows if r.paused_for is None}
         for key, minutes in list(self.watch_minutes.items()):
             if key not in wanted or wanted[key].minutes != minutes:
                 self.scheduler.remove_job(key)

@@ -1,16 +1,21 @@
 """The job audit trail, written in batches: many job events share one database transaction.
 
 Each audit write used to be a transaction of its own, and at queue speed a commit per job event
-cost more than the job. Here events gather while a write is in flight and the next write takes
-all of them ("group commit"): when idle an event is written at once, under load hundreds share
-a commit.
+cost more than the job. Here events gather for a moment (or while a write is in flight) and the
+next write takes all of them ("group commit"): under load hundreds share a commit.
 
-* `insert` (a job being enqueued) waits until its row is committed: the job must not reach a
-  worker before its row, which the worker's updates (started, finished) change. A failed write
-  raises to the caller. It never waits out the linger of updates gathered before it.
-* `update` (started, tries, finished, status) does not wait: it is written with the next batch,
-  retried with backoff while the database is away, and merged with later updates of the job.
-  What a killed process had not written yet, the worker's sweeper reconciles from arq's state.
+Nobody on a job's path waits for a write, and every write is order-independent, because the
+job's enqueue (bot, API, scheduler) and its worker are different processes with batches of
+their own:
+
+* `insert` (a job enqueued) creates the row unless it exists: a worker may have written first.
+* `update` sets columns; given the job's row as enqueued (`create`, the worker has it: the job
+  carries its origin), it creates the row when its insert is not written yet.
+* A failed write is retried with backoff, inserts and updates alike, merged with later events of
+  the same job; what a killed process had not written yet, the worker's sweeper reconciles from
+  arq's state, and a started job's row is written by its worker anyway.
+* Reads of job rows (`core.storage`) first wait for what this process added so far
+  (`caught_up`): a job just queued shows in /jobs and /status at once.
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ log = logging.getLogger(__name__)
 
 FIRST_DELAY_S = 0.2
 MAX_DELAY_S = 5.0
-# How long updates nobody waits for may gather before they are written.
-LINGER_S = 0.05
+# How long events nobody waits for may gather before they are written. Each batch is a dozen
+# hand-offs to SQLite's driver thread, each taking the GIL from the event loop between its
+# socket calls: at 50 ms (40 batches a second at queue speed) they cost more than the writes.
+LINGER_S = 0.2
 Row = dict[str, Any]
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -44,7 +51,9 @@ Sessions = async_sessionmaker[AsyncSession]
 class Batch:
     """Events gathered while the previous batch was being written."""
 
-    inserts: dict[str, Row] = field(default_factory=dict)
+    # Rows to create where none exists: a new job's, or the one its worker writes with its update.
+    creates: dict[str, Row] = field(default_factory=dict)
+    # Columns to set, per job.
     updates: dict[str, Row] = field(default_factory=dict)
     written: asyncio.Future[BaseException | None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -54,13 +63,13 @@ class Batch:
     awaited: asyncio.Event = field(default_factory=asyncio.Event)
 
     def empty(self) -> bool:
-        return not self.inserts and not self.updates
+        return not self.creates and not self.updates
 
     async def linger(self) -> None:
-        """Let updates nobody waits for gather for LINGER_S, unless someone starts waiting.
+        """Let events nobody waits for gather for LINGER_S, unless someone starts waiting.
 
-        A new job's row waits in the batch being gathered: a fixed linger cost every enqueue
-        up to LINGER_S (at queue speed, a sender's whole time per job).
+        A reader waiting for the batch (`caught_up`, `update_now`) would otherwise wait out the
+        linger (a fixed linger once cost every enqueue up to LINGER_S).
         """
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(LINGER_S):
@@ -73,18 +82,27 @@ class AuditTrail:
     def __init__(self, sessions: Sessions) -> None:
         self.sessions = sessions
         self.gathering: Batch | None = None
+        self.writing: Batch | None = None
         self.writer: asyncio.Task[None] | None = None
         self.failing_since: float | None = None
 
-    async def insert(self, row: Row) -> None:
-        """Add a new job's row and return once it is committed (raises what the write raised)."""
-        batch = self._batch()
-        batch.inserts[row["job_id"]] = row
-        await self._committed(batch)
+    def insert(self, row: Row) -> None:
+        """Add a new job's row with the next batch, without waiting; an existing row is kept
+        (its worker may have written it first, with progress)."""
+        self._batch().creates.setdefault(row["job_id"], row)
+        self._start_writer()
 
-    def update(self, job_id: str, **values: Any) -> None:
-        """Set columns of a job's row with the next batch, without waiting; later values win."""
-        self._batch().updates.setdefault(job_id, {}).update(values)
+    def update(self, job_id: str, *, create: Row | None = None, **values: Any) -> None:
+        """Set columns of a job's row with the next batch, without waiting; later values win.
+
+        `create`: the job's row as enqueued, written with the values if the row is not there
+        yet (its insert, in another process, not written yet). Without it, a missing row stays
+        missing (a job enqueued without an audit row, like a closing message).
+        """
+        batch = self._batch()
+        if create is not None:
+            batch.creates.setdefault(job_id, create)
+        batch.updates.setdefault(job_id, {}).update(values)
         self._start_writer()
 
     async def update_now(self, job_id: str, **values: Any) -> None:
@@ -99,6 +117,16 @@ class AuditTrail:
         error = await asyncio.shield(batch.written)
         if error is not None:
             raise error
+
+    async def caught_up(self) -> None:
+        """Until what this process added so far is committed, or its write failed (a reader
+        then sees what the database has). Batches are written in order: the last one will do."""
+        batch = self.gathering if self.gathering is not None else self.writing
+        if batch is None or batch.written.done():
+            return
+        batch.awaited.set()
+        self._start_writer()
+        await asyncio.shield(batch.written)
 
     async def flush(self) -> None:
         """Until everything added so far is written (at shutdown, and for tests)."""
@@ -120,12 +148,13 @@ class AuditTrail:
             # Nobody waits for these updates yet: let more gather so they share a commit.
             await self.gathering.linger()
             batch, self.gathering = self.gathering, None
+            self.writing = batch
             try:
                 await self._write(batch)
             except Exception as error:
                 batch.written.set_result(error)
                 self._failed(error)
-                self._retry_updates(batch)
+                self._retry(batch)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_DELAY_S)
             else:
@@ -134,16 +163,19 @@ class AuditTrail:
                 delay = FIRST_DELAY_S
 
     async def _write(self, batch: Batch) -> None:
-        table = JobAudit.__table__
+        table: Table = JobAudit.__table__  # type: ignore[assignment]
         async with self.sessions.begin() as session:
-            if batch.inserts:
-                await upsert(session, table, list(batch.inserts.values()), ["job_id"], [])  # type: ignore[arg-type]
-            for statement, rows in _updates_by_columns(batch.updates):
+            for (_columns, changed), rows in _upserts(batch).items():
+                await upsert(session, table, rows, ["job_id"], changed)
+            plain = {key: v for key, v in batch.updates.items() if key not in batch.creates}
+            for statement, rows in _updates_by_columns(plain):
                 await session.execute(statement, rows)  # one executemany per set of columns
 
-    def _retry_updates(self, failed: Batch) -> None:
-        """Put a failed batch's updates back under any newer ones (its inserts were refused)."""
+    def _retry(self, failed: Batch) -> None:
+        """Put a failed batch's events back under any newer ones of the same jobs."""
         retry = self._batch()
+        for job_id, row in failed.creates.items():
+            retry.creates.setdefault(job_id, row)
         for job_id, values in failed.updates.items():
             retry.updates[job_id] = {**values, **retry.updates.get(job_id, {})}
 
@@ -157,6 +189,17 @@ class AuditTrail:
             took = time.monotonic() - self.failing_since
             self.failing_since = None
             log.warning("audit trail: written again after %.1f s", took)
+
+
+def _upserts(batch: Batch) -> dict[tuple[tuple[str, ...], tuple[str, ...]], list[Row]]:
+    """The rows to create, with the columns their updates set where the row exists, grouped by
+    (columns, columns set): one statement each. A new job's own row sets nothing."""
+    grouped: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Row]] = {}
+    for job_id, row in batch.creates.items():
+        values = batch.updates.get(job_id, {})
+        full = {**row, **values}
+        grouped.setdefault((tuple(sorted(full)), tuple(sorted(values))), []).append(full)
+    return grouped
 
 
 def _updates_by_columns(updates: dict[str, Row]) -> list[tuple[Update, list[Row]]]:

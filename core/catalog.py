@@ -147,6 +147,15 @@ class NotificationArgs(JobArgs):
     job_id: str | None = Field(None, description="the job this notification closes")
 
 
+def _describe_watch(result: dict[str, Any]) -> str:
+    """A watch's check: a parse's counters, or why it paused the watch or did nothing."""
+    if "paused" in result:
+        return _("The watch is paused: {reason}", reason=result["paused"])
+    if "skipped" in result:
+        return _("Nothing done: the watch is paused or was removed.")
+    return _describe_parse(result)
+
+
 def _describe_parse(result: dict[str, Any]) -> str:
     """The parse's counters, each with one meaning that adds up across runs (see `Totals`)."""
     group = result.get("group_name") or result.get("group_id") or ""
@@ -483,7 +492,7 @@ CATALOG: dict[str, JobSpec] = {
             name="watch_vk_comments",
             args=WatchArgs,
             title=N_("Watched community check"),
-            describe=_describe_parse,
+            describe=_describe_watch,
             admin_only=True,
             # A watch's parse and a person's /parse of the community share one dedupe key:
             # one parse of a community at a time, whoever started it.

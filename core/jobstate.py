@@ -53,6 +53,12 @@ class JobView:
     audit: JobAudit | None = None
 
 
+def completed(job_id: str, job_name: str | None, result: Any) -> JobView:
+    """A job that returned `result`, as `job_view` shows it from arq's stored result."""
+    shown = result if isinstance(result, dict) else {"value": result}
+    return JobView(job_id, "complete", job_name=job_name, result=shown)
+
+
 async def job_view(
     redis: ArqRedis,
     sessions: storage.Sessions,
@@ -84,10 +90,8 @@ async def job_view(
         if info is not None:
             view.job_name = info.function
             if info.success:
-                view.status = "complete"
-                view.result = (
-                    info.result if isinstance(info.result, dict) else {"value": info.result}
-                )
+                done = completed(job_id, info.function, info.result)
+                view.status, view.result = done.status, done.result
             else:
                 view.status, view.error = failure_of(info.result)
             return view

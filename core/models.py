@@ -216,6 +216,9 @@ class Watch(Base):
     minutes: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
+    # The VK error code with which VK said the community cannot be read (none such, deleted,
+    # private): the watch is paused until /watch is given again. None: it runs.
+    paused_for: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class DigestSubscription(Base):

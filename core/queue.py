@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from core.i18n import N_, _, current_language, ngettext, use_locale
 from core.jobstate import JobView, describe_result, final_text, job_view, worker_key
 from core.settings import Settings
 from core.vk.tokens import TokenPool
+
+log = logging.getLogger(__name__)
 
 ACTIVE = (JobStatus.queued, JobStatus.deferred, JobStatus.in_progress)
 ENDED = ("complete", "failed", "aborted")
@@ -96,20 +99,32 @@ ORIGIN = "_origin"
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a job closes and in which language: carried in the job itself (as a dict under
-    ORIGIN), so the worker learns it without reading the job's audit row on every job."""
+    """Where a job closes and in which language, and who asked: carried in the job itself (as a
+    dict under ORIGIN), so the worker learns it without reading the job's audit row, and can
+    write that row itself if its enqueue's insert is not written yet (`audited`: the job has
+    an audit row; a closing message has none)."""
 
     chat_id: int | None
     language: str | None
+    user_id: int | None = None
+    audited: bool = False
 
     def carried(self) -> dict[str, Any]:
-        return {ORIGIN: {"chat_id": self.chat_id, "language": self.language}}
+        return {ORIGIN: {"chat_id": self.chat_id, "language": self.language} | self._audit()}
+
+    def _audit(self) -> dict[str, Any]:
+        return {"user_id": self.user_id, "audited": True} if self.audited else {}
 
     @classmethod
     def of(cls, carried: Any) -> Origin | None:
         if not isinstance(carried, dict):
             return None
-        return cls(chat_id=carried.get("chat_id"), language=carried.get("language"))
+        return cls(
+            chat_id=carried.get("chat_id"),
+            language=carried.get("language"),
+            user_id=carried.get("user_id"),
+            audited=bool(carried.get("audited")),
+        )
 
 
 @dataclass(frozen=True)
@@ -170,27 +185,51 @@ class JobQueue:
         job_id: str | None,
         language: str,
     ) -> Submitted:
+        claim = None
         if job_id is None:
             job_id = uuid.uuid4().hex
-        # The claim comes before the audit row, so only one asker writes it; it lasts as long
-        # as arq keeps the job's result (arq alone would refuse the id only that long too).
-        elif not await self.redis.set(f"vkc:claimed:{job_id}", 1, nx=True, ex=KEEP_RESULT_S):
-            return Submitted(job_id, existing=True)
+        else:
+            # A given id is claimed only once its job is really enqueued: an asker that failed
+            # or died on the way (Redis out, the process killed) leaves no claim behind, so the
+            # next asker enqueues the slot instead of being told it exists.
+            claim = f"vkc:claimed:{job_id}"
+            if await self.redis.exists(claim):
+                return Submitted(job_id, existing=True)
         payload = args.model_dump(mode="json")
-        origin = Origin(chat_id=chat_id, language=language)
-        await storage.record_enqueued(
-            self.sessions,
+        origin = Origin(chat_id=chat_id, language=language, user_id=user_id, audited=True)
+        row = storage.job_row(
             job_id=job_id,
             job_name=spec.name,
             user_id=user_id,
             chat_id=chat_id,
             args=payload,
-            language=origin.language,
+            language=language,
+            enqueued_at=storage.utcnow(),  # before arq's enqueue time, so before the start
         )
+        # Two askers of one id at the same moment both get here; arq enqueues an id atomically
+        # while its job or result exists, so exactly one of them enqueues it (and records it).
         job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload, **origin.carried())
-        if job is None:  # a uuid collided, or a claim expired before arq's result: worth seeing
+        if job is None and claim is None:  # a uuid collided: worth seeing
             raise RuntimeError(f"job id {job_id} already exists")
+        if job is None:
+            return Submitted(job_id, existing=True)
+        if claim is not None:
+            # As long as arq keeps the job's result (arq alone refuses the id only that long).
+            await self.redis.set(claim, 1, ex=KEEP_RESULT_S)
+        # After the enqueue, so a job Redis refused leaves no row; not waited for, since nothing
+        # needs it first: its worker writes the row itself if it comes first (the job carries
+        # it), and this process's reads of job rows wait for the trail.
+        audit_trail(self.sessions).insert(row)
         return Submitted(job_id, existing=False)
+
+    async def write_audit(self, bound: float = 10.0) -> None:
+        """Write what this process's audit trail still holds: at shutdown, so that a job just
+        queued keeps its row. A database away for `bound` s is given up on (logged): the worker
+        writes the row of every job it starts anyway."""
+        try:
+            await asyncio.wait_for(audit_trail(self.sessions).flush(), bound)
+        except TimeoutError:
+            log.warning("audit trail: rows not written at shutdown (database away)")
 
     async def notify_end(self, view: JobView, chat_id: int) -> None:
         """Hand a job's closing message to `send_notification`, at most once per job.
@@ -206,14 +245,18 @@ class JobQueue:
             **Origin(chat_id=None, language=current_language()).carried(),
         )
 
-    async def close(self, job_id: str, origin: Origin | None = None) -> bool:
+    async def close(
+        self, job_id: str, origin: Origin | None = None, ended: JobView | None = None
+    ) -> bool:
         """Close an ended job: hand its closing message over, then record how it ended.
 
         False while the job has not ended. In this order a crash anywhere leaves the audit row
         open, so the sweeper calls this again; the message's fixed job id keeps it single.
         `origin`: the job's, when the caller has it (the worker); else read from the audit row.
+        `ended`: how the job ended, when the caller knows (the worker, of a job that returned:
+        arq stored its result before the end hook); else read from arq.
         """
-        view = await job_view(
+        view = ended or await job_view(
             self.redis, self.sessions, job_id, self.queue_name, read_audit=origin is None
         )
         if origin is None:

@@ -8,10 +8,11 @@ reach the same Redis the same way.
 from __future__ import annotations
 
 import asyncio
+from types import TracebackType
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings
-from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.client import Pipeline
 from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -46,7 +47,7 @@ def redis_target(settings: Settings) -> str:
 
 
 async def connect(settings: Settings) -> ArqRedis:
-    """An arq Redis client whose every connect and command is bounded by REDIS_TIMEOUT.
+    """An arq Redis client whose every connect, command and pipeline is bounded by REDIS_TIMEOUT.
 
     arq's `create_pool` passes no socket timeout to redis-py: a command to a Redis that stopped
     answering would wait forever, and a chat command would never get its "queue unavailable"
@@ -54,62 +55,91 @@ async def connect(settings: Settings) -> ArqRedis:
     whichever server is the master by then).
     """
     found = redis_settings(settings)
-    timeouts = {
-        "socket_connect_timeout": settings.redis_timeout,
-        "socket_timeout": settings.redis_timeout,
-    }
     server = {
         "db": found.database,
         "username": found.username,
         "password": found.password,
         "ssl": found.ssl,
-        **timeouts,
+        "socket_connect_timeout": settings.redis_timeout,
     }
     if found.ssl:
         server.update(ssl_cert_reqs=found.ssl_cert_reqs, ssl_ca_certs=found.ssl_ca_certs)
+    redis: BoundedRedis
     if found.sentinel:
-        sentinels = Sentinel(found.host, sentinel_kwargs=timeouts, **server)  # type: ignore[no-untyped-call]
-        redis: ArqRedis = sentinels.master_for(found.sentinel_master, redis_class=ArqRedis)
+        # Asking the sentinels where the master is: rare, redis-py's own bounds will do.
+        asking = {"socket_connect_timeout": settings.redis_timeout}
+        asking["socket_timeout"] = settings.redis_timeout
+        sentinels = Sentinel(found.host, sentinel_kwargs=asking, **server)  # type: ignore[no-untyped-call]
+        redis = sentinels.master_for(found.sentinel_master, redis_class=BoundedRedis)
     else:
-        redis = ArqRedis(
+        redis = BoundedRedis(
             host=str(found.host),
             port=found.port,
             unix_socket_path=found.unix_socket_path,
             **server,  # type: ignore[arg-type]
         )
-    pool = redis.connection_pool
-    pool.connection_class = _cheaply_bounded(pool.connection_class)
+    redis.bound = settings.redis_timeout
     redis.default_queue_name = settings.arq_queue_name
     redis.auto_close_connection_pool = True  # aclose() closes the connections it made
     return redis
 
 
-def _cheaply_bounded(kind: type[AbstractConnection]) -> type[AbstractConnection]:
-    """`kind` (plain, TLS, Unix socket or Sentinel-managed) with its writes bounded cheaply.
+class BoundedRedis(ArqRedis):
+    """`ArqRedis` with each command, and each pipeline as a whole, bounded by `bound` seconds.
 
-    With `socket_timeout` set, redis-py bounds every write with `asyncio.wait_for`, which runs
-    the write as a task of its own: a task per Redis command, about a third of a worker's CPU
-    per job at queue speed (measured with `bench.bench_queue`). Reads keep redis-py's bound,
-    which is already a plain `asyncio.timeout`; writes get the same here.
+    Not redis-py's `socket_timeout`: that bounds every write with `asyncio.wait_for` (a task of
+    its own) and every reply with a timer of its own, so a pipeline of six commands cost seven
+    timers, and at queue speed the timers cost a tenth of a worker's CPU per job (measured with
+    `bench.bench_queue`). A command cut off by the bound leaves its connection closed (redis-py
+    drops a connection whose reply was not read), and raises redis-py's TimeoutError.
     """
-    if kind in _BOUNDED:
-        return _BOUNDED[kind]
 
-    class CheaplyBounded(kind):  # type: ignore[valid-type,misc]
-        async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-            bound: float | None = self.socket_timeout  # type: ignore[has-type]
-            self.socket_timeout = None  # redis-py's own write bound off; ours on
-            try:
-                async with asyncio.timeout(bound):
-                    await super().send_packed_command(command, check_health)
-            except TimeoutError:
-                raise RedisTimeoutError("Timeout writing to socket") from None
-            finally:
-                self.socket_timeout = bound
+    bound: float | None = None
 
-    CheaplyBounded.__name__ = f"CheaplyBounded{kind.__name__}"
-    _BOUNDED[kind] = CheaplyBounded
-    return CheaplyBounded
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        async with _bounded(self.bound):
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
+        pipeline = BoundedPipeline(
+            self.connection_pool, self.response_callbacks, transaction, shard_hint
+        )
+        pipeline.bound = self.bound
+        return pipeline
 
 
-_BOUNDED: dict[type[AbstractConnection], type[AbstractConnection]] = {}
+class BoundedPipeline(Pipeline):
+    """A pipeline whose execution, and each command run at once (while watching), is bounded."""
+
+    bound: float | None = None
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        async with _bounded(self.bound):
+            return await super().execute(raise_on_error)
+
+    async def immediate_execute_command(self, *args: Any, **options: Any) -> Any:
+        async with _bounded(self.bound):
+            return await super().immediate_execute_command(*args, **options)  # type: ignore[no-untyped-call]
+
+
+class _bounded:  # used as `async with _bounded(...)`, like asyncio.timeout
+    """`asyncio.timeout` raising redis-py's TimeoutError, which callers handle as a RedisError."""
+
+    __slots__ = ("timeout",)
+
+    def __init__(self, bound: float | None) -> None:
+        self.timeout = asyncio.timeout(bound)
+
+    async def __aenter__(self) -> None:
+        await self.timeout.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.timeout.__aexit__(exc_type, exc_val, exc_tb)
+        except TimeoutError:
+            raise RedisTimeoutError("Redis did not answer in time") from None

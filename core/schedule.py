@@ -1,8 +1,9 @@
 """Recurring jobs: which rules the settings give, and enqueueing one slot of a rule exactly once.
 
 A slot (one firing time of a rule) becomes a job whose id is made of the rule's name and the slot
-time in UTC, claimed in Redis before the job is recorded and enqueued: a restart, a second bot
-instance or a late catch-up asking for the same slot get the job that exists instead. The last
+time in UTC, enqueued once (arq refuses an id it holds) and claimed in Redis only then: a restart,
+a second bot instance or a late catch-up asking for the same slot get the job that exists
+instead, and one asking after an asker that failed before the enqueue enqueues it. The last
 slot enqueued per rule is kept in Redis, so a process starting after a slot passed (within the
 grace period) knows it was missed and runs it once.
 """

@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     redis_sentinel_master: str = Field("mymaster", min_length=1)
     # TLS (rediss://) against a private certificate authority: its certificate file.
     redis_tls_ca_file: Path | None = None
-    # Bounds every Redis connect and command, so a command answers "queue unavailable" quickly.
+    # Bounds every Redis connect, command and pipeline, so a command answers "queue unavailable"
+    # quickly.
     redis_timeout: float = Field(1.5, gt=0, le=60)
     # How long a starting process waits for Redis and the database before giving up (exit 2).
     startup_timeout: float = Field(30.0, ge=0, le=3600)

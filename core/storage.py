@@ -20,30 +20,28 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def record_enqueued(
-    sessions: Sessions,
+def job_row(
     *,
     job_id: str,
     job_name: str,
     user_id: int | None,
     chat_id: int | None,
     args: dict[str, Any],
-    language: str | None = None,
-) -> None:
-    """The job's audit row, committed (with whatever else is being written) before it returns."""
-    await audit_trail(sessions).insert(
-        {
-            "job_id": job_id,
-            "job_name": job_name,
-            "user_id": user_id,
-            "chat_id": chat_id,
-            "args": args,
-            "language": language,
-            "status": "queued",
-            "tries": 0,
-            "enqueued_at": utcnow(),
-        }
-    )
+    language: str | None,
+    enqueued_at: datetime,
+) -> dict[str, Any]:
+    """A job's audit row as enqueued: written by the enqueue, or by its worker if first."""
+    return {
+        "job_id": job_id,
+        "job_name": job_name,
+        "user_id": user_id,
+        "chat_id": chat_id,
+        "args": args,
+        "language": language,
+        "status": "queued",
+        "tries": 0,
+        "enqueued_at": enqueued_at,
+    }
 
 
 async def update_job(sessions: Sessions, job_id: str, **values: Any) -> None:
@@ -53,6 +51,7 @@ async def update_job(sessions: Sessions, job_id: str, **values: Any) -> None:
 
 
 async def get_job(sessions: Sessions, job_id: str) -> JobAudit | None:
+    await audit_trail(sessions).caught_up()
     async with sessions() as session:
         return await session.get(JobAudit, job_id)
 
@@ -65,6 +64,7 @@ async def recent_jobs(
     )
     if since is not None:
         query = query.where(JobAudit.enqueued_at >= since)
+    await audit_trail(sessions).caught_up()
     async with sessions() as session:
         rows = await session.scalars(query.order_by(JobAudit.enqueued_at.desc()).limit(limit))
         return rows.all()
@@ -84,6 +84,7 @@ async def open_jobs(sessions: Sessions, before: datetime, limit: int) -> list[st
         .order_by(JobAudit.enqueued_at)
         .limit(limit)
     )
+    await audit_trail(sessions).caught_up()
     async with sessions() as session:
         return list((await session.scalars(query)).all())
 

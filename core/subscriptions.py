@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from core.db import upsert
 from core.models import DigestSubscription, Watch
@@ -15,7 +15,8 @@ from core.storage import Sessions, utcnow
 
 
 async def watch(sessions: Sessions, chat_id: int, group: str, minutes: int, by: int) -> None:
-    """Watch a community from a chat; watching it again changes the interval."""
+    """Watch a community from a chat; watching it again changes the interval and resumes a
+    paused watch."""
     async with sessions.begin() as session:
         await upsert(
             session,
@@ -27,11 +28,29 @@ async def watch(sessions: Sessions, chat_id: int, group: str, minutes: int, by: 
                     "minutes": minutes,
                     "created_by": by,
                     "created_at": utcnow(),
+                    "paused_for": None,
                 }
             ],
             keys=["chat_id", "group"],
-            update=["minutes", "created_by", "created_at"],
+            update=["minutes", "created_by", "created_at", "paused_for"],
         )
+
+
+async def pause(sessions: Sessions, chat_id: int, group: str, code: int) -> bool:
+    """Pause a running watch for VK error `code`; False if it was paused already or is gone
+    (so whoever pauses it first is the one to say so)."""
+    async with sessions.begin() as session:
+        result = await session.execute(
+            update(Watch)
+            .where(Watch.chat_id == chat_id, Watch.group == group, Watch.paused_for.is_(None))
+            .values(paused_for=code)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+async def get_watch(sessions: Sessions, chat_id: int, group: str) -> Watch | None:
+    async with sessions() as session:
+        return await session.get(Watch, (chat_id, group))
 
 
 async def unwatch(sessions: Sessions, chat_id: int, group: str) -> bool:

@@ -16,20 +16,19 @@ class JobAction(CallbackData, prefix="job"):
     job_id: str
 
 
-def job_keyboard(job_id: str) -> InlineKeyboardMarkup:
+def button_row(*buttons: tuple[str, CallbackData]) -> InlineKeyboardMarkup:
+    """A keyboard of one row: each button's label and the callback data it sends."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=_("🔄 Refresh"),
-                    callback_data=JobAction(action="refresh", job_id=job_id).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=_("⛔ Abort"),
-                    callback_data=JobAction(action="abort", job_id=job_id).pack(),
-                ),
-            ]
+            [InlineKeyboardButton(text=text, callback_data=data.pack()) for text, data in buttons]
         ]
+    )
+
+
+def job_keyboard(job_id: str) -> InlineKeyboardMarkup:
+    return button_row(
+        (_("🔄 Refresh"), JobAction(action="refresh", job_id=job_id)),
+        (_("⛔ Abort"), JobAction(action="abort", job_id=job_id)),
     )
 
 

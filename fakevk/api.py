@@ -18,6 +18,7 @@ Run ``python -m fakevk --demo --port 8081`` to play with the demo wall by hand.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 from collections import Counter, deque
@@ -103,7 +104,8 @@ class FakeVK(FakeWalls):
 
     Fault injection: ``fail_5xx_every=N`` answers every N-th HTTP request with 502/503 and an
     HTML body, ``slow_every=N`` delays every N-th response by ``slow_seconds``,
-    ``daily_limit_after=N`` answers error 29 to a token after its N-th accepted request, and
+    ``daily_limit_after=N`` answers error 29 to a token after its N-th accepted request
+    (:meth:`limit_daily`: to one token, or to its calls of one method), and
     :meth:`inject` plans error-6 storms, captchas, 5xx, timeouts and truncated JSON for chosen
     upcoming requests (see :mod:`fakevk.faults`).
 
@@ -150,6 +152,9 @@ class FakeVK(FakeWalls):
         self._seen: dict[str, deque[float]] = {}
         self._accepted: dict[str, deque[float]] = {}
         self._used: Counter[str] = Counter()  # accepted requests per token, for the daily limit
+        # (token, method or None for every request) -> its own daily limit
+        self._daily_limits: dict[tuple[str, str | None], int] = {}
+        self._used_by_method: Counter[tuple[str, str]] = Counter()  # calls, inner ones too
         self._rejected: dict[str, int] = {}  # token -> the error code VK now answers it with
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -263,6 +268,13 @@ class FakeVK(FakeWalls):
             raise ValueError(f"a token is rejected with one of {sorted(_REJECTIONS)}")
         self._rejected[token] = code
 
+    def limit_daily(self, token: str, after: int = 0, method: str | None = None) -> None:
+        """Answer error 29 to `token` once it has had `after` more accepted requests; with
+        `method`, to its calls of that method only (inside `execute` too, as VK's per-method
+        limits: the call fails, the batch goes on)."""
+        used = self._used[token] if method is None else self._used_by_method[token, method]
+        self._daily_limits[token, method] = used + after
+
     def inject(self, kind: FaultKind, *, times: int = 1, after: int = 0) -> None:
         """Make the `times` HTTP requests that follow the next `after` ones fail with `kind`."""
         self.faults.add(kind, first=self.stats.requests + after + 1, times=times)
@@ -293,12 +305,13 @@ class FakeVK(FakeWalls):
                 self.stats.error6 += 1
                 raise FakeApiError(6, "Too many requests per second")
             accepted.append(now)
-            if self.daily_limit_after is not None and self._used[token] >= self.daily_limit_after:
+            limit = self._daily_limits.get((token, None), self.daily_limit_after)
+            if limit is not None and self._used[token] >= limit:
                 raise FakeApiError(29, "Rate limit reached")
             self._used[token] += 1
             if method == "execute":
-                return self._execute(params, kind)
-            return '{"response":' + dumps(self._call(method, params)) + "}"
+                return self._execute(params, kind, token)
+            return '{"response":' + dumps(self._call(method, params, token)) + "}"
         except FakeApiError as exc:
             self.stats.errors[exc.code] += 1
             return dumps({"error": self._error_object(exc, method, params)})
@@ -322,8 +335,12 @@ class FakeVK(FakeWalls):
         request_params += [{"key": k, "value": v} for k, v in params.items() if k != "access_token"]
         return {"error_code": exc.code, "error_msg": exc.msg, "request_params": request_params}
 
-    def _call(self, method: str, params: Params) -> Any:
+    def _call(self, method: str, params: Params, token: str) -> Any:
         """Dispatch one method call (top-level or inside execute); raises FakeApiError."""
+        limit = self._daily_limits.get((token, method))
+        if limit is not None and self._used_by_method[token, method] >= limit:
+            raise FakeApiError(29, "Rate limit reached")
+        self._used_by_method[token, method] += 1
         self.stats.methods[method] += 1
         self.stats.api_calls += 1
         if self.on_request is not None:
@@ -333,7 +350,7 @@ class FakeVK(FakeWalls):
             raise FakeApiError(3, "Unknown method passed")
         return handler(self, params)
 
-    def _execute(self, params: Params, kind: str) -> str:
+    def _execute(self, params: Params, kind: str, token: str) -> str:
         self.stats.methods["execute"] += 1
         if self.on_request is not None:
             self.on_request("execute", params)
@@ -341,7 +358,7 @@ class FakeVK(FakeWalls):
             raise FakeApiError(15, "Access denied: execute is not available with a service token")
         return run_execute(
             params.get("code"),
-            self._call,
+            functools.partial(self._call, token=token),
             max_calls=self.max_execute_calls,
             response_limit=self.execute_response_limit,
             error_counts=self.stats.errors,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from core import storage
 from core.audit import audit_trail
@@ -60,5 +61,87 @@ async def test_audit_rows_end_with_status_tries_and_times(
         assert row is not None and row.tries == 1 and row.user_id == 7
         assert row.started_at is not None and row.finished_at is not None
         assert row.enqueued_at <= row.started_at <= row.finished_at
+    await redis.aclose()
+    await engine.dispose()
+
+
+def enqueued_row(job_id: str) -> dict[str, Any]:
+    return storage.job_row(
+        job_id=job_id, job_name="extract_keywords", user_id=7, chat_id=70,
+        args={"group": "g"}, language="en", enqueued_at=storage.utcnow(),
+    )  # fmt: skip
+
+
+async def test_worker_writes_before_the_insert_keep_their_progress(database_url: str) -> None:
+    """Bot and worker write the row with batches of their own (two processes, here two trails
+    on two engines): the worker's start and end may be committed before the enqueue's insert.
+    The start creates the row, the late insert overwrites nothing; a write of a job without
+    an audit row (a closing message) creates none. In the other order, the same row."""
+    await migrate(database_url)
+    bot_engine, worker_engine = make_engine(database_url), make_engine(database_url)
+    bot = audit_trail(make_sessionmaker(bot_engine))
+    worker_sessions = make_sessionmaker(worker_engine)
+    worker = audit_trail(worker_sessions)
+    for job_id, insert_first in (("late-insert", False), ("early-insert", True)):
+        row = enqueued_row(job_id)
+        if insert_first:
+            bot.insert(row)
+            await bot.flush()
+        started = storage.utcnow()
+        worker.update(job_id, create=row, status="running", tries=1, started_at=started)
+        await worker.flush()
+        worker.update(job_id, status="complete", finished_at=storage.utcnow(), summary="done")
+        await worker.flush()
+        bot.insert(row)  # a second insert (or the first, late) changes nothing
+        await bot.flush()
+        audit = await storage.get_job(worker_sessions, job_id)
+        assert audit is not None, job_id
+        assert (audit.status, audit.tries, audit.summary) == ("complete", 1, "done"), job_id
+        assert (audit.user_id, audit.chat_id, audit.language) == (7, 70, "en"), job_id
+        assert audit.args == {"group": "g"} and audit.job_name == "extract_keywords"
+        assert audit.started_at is not None and audit.finished_at is not None
+        assert audit.enqueued_at <= audit.started_at <= audit.finished_at
+    worker.update("notify:late-insert", status="running", tries=1)
+    await worker.flush()
+    assert await storage.get_job(worker_sessions, "notify:late-insert") is None
+    await bot_engine.dispose()
+    await worker_engine.dispose()
+
+
+async def test_a_failed_insert_is_retried_until_the_database_is_back(database_url: str) -> None:
+    """Nobody waits for the insert now, so the trail keeps it: written by a later batch once
+    the database answers (here: the table is missing until the schema is migrated)."""
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    trail = audit_trail(sessions)
+    trail.insert(enqueued_row("kept"))
+    await asyncio.wait_for(trail.caught_up(), 60)  # the first write, failed
+    assert trail.failing_since is not None
+    await migrate(database_url)
+    await asyncio.wait_for(trail.flush(), 60)  # retried with backoff until written
+    audit = await storage.get_job(sessions, "kept")
+    assert audit is not None and audit.status == "queued" and audit.chat_id == 70
+    await engine.dispose()
+
+
+async def test_a_just_queued_job_shows_at_once(
+    tmp_path: Path, redis_url: str, database_url: str
+) -> None:
+    """`submit` does not wait for its row's commit; this process's reads (/jobs, /status)
+    wait for the trail, so the job shows as soon as `submit` returns."""
+    settings = Settings(redis_url=redis_url, data_dir=tmp_path, database_url=database_url)
+    await migrate(settings.db_url)
+    engine = make_engine(settings.db_url)
+    sessions = make_sessionmaker(engine)
+    redis = await connect(settings)
+    queue = JobQueue(redis, sessions, settings)
+    submitted = await queue.submit(
+        CATALOG["analyze_text_morphology"], AnalyzeTextArgs(text="Привет"),
+        user_id=7, chat_id=70, language="en",
+    )  # fmt: skip
+    shown = await storage.recent_jobs(sessions, chat_id=70)
+    assert [row.job_id for row in shown] == [submitted.job_id]
+    audit = await storage.get_job(sessions, submitted.job_id)
+    assert audit is not None and (audit.status, audit.user_id) == ("queued", 7)
     await redis.aclose()
     await engine.dispose()

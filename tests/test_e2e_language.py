@@ -65,6 +65,8 @@ EXCHANGES = [
 JOB_EXCHANGES = [
     ("/analyze Щас на рыбалку", "на → на (предлог)", "на → на (preposition)"),
     ("/keywords nobody_here", "сначала /parse nobody_here", "/parse nobody_here first"),
+    # VK's own refusal reaches the closing message in the person's language.
+    ("/parse nobody_here", "VK не нашёл такое сообщество", "VK did not find that community"),
     ("/stats", "Комментариев пока нет", "No comments stored yet"),
 ]
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from fakevk.api import FakeVK
 from tests.conftest import (
     ADMIN_ID,
     ALLOWED_ID,
@@ -101,3 +102,44 @@ async def test_watches_are_for_admins_survive_a_restart_and_speak_only_of_new_co
 
         stopped = await ask(fake_tg, ADMIN_ID, "/unwatch fishing_club", "no longer watched")
         assert stopped.startswith("✅")
+
+
+async def test_a_watch_vk_cannot_read_is_refused_at_once_or_paused_with_one_message(
+    app_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fake_vk: FakeVK
+) -> None:
+    """/watch of a community VK does not have or keeps private is refused at once with VK's
+    reason; a watched community deleted later pauses its watch with one message to the admins
+    (not a failure every period), and /watch resumes it once VK serves it again."""
+    env = {**app_env, "WATCH_MIN_MINUTES": "1", "PARSE_DEFAULT_LIMIT": "1000"}
+    async with running(env, tmp_path):
+        for group, reason in [
+            ("no_such_group", "VK did not find that community (error 100)"),
+            ("secret_club", "the community is private (error 30)"),
+        ]:
+            refusal = await ask(fake_tg, ADMIN_ID, f"/watch {group} 1", "cannot be watched")
+            assert refusal.startswith(f"⚠️ {group} cannot be watched: ") and reason in refusal
+        await ask(fake_tg, ADMIN_ID, "/watches", "Nothing is watched in this chat")
+
+        await ask(fake_tg, ADMIN_ID, "/watch fishing_club 1", "Watching fishing_club")
+        fishing = fake_vk.group(FISHING_GROUP)
+        assert fishing is not None
+        fishing.group.deleted = True
+        # DEFAULT_LANGUAGE (ru): nobody in particular asked for the check.
+        paused = await fake_tg.wait_for_message(ADMIN_ID, "приостановлено", timeout=180)
+        assert "сообщество удалено или заблокировано (ошибка 18)" in (paused.text or "")
+        assert "/watch fishing_club" in (paused.text or "")
+        listed = await ask(fake_tg, ADMIN_ID, "/watches", "Watched here")
+        assert (
+            "fishing_club: every 1 minute, paused: the community was deleted or banned "
+            "(error 18); /watch fishing_club resumes it"
+        ) in listed
+
+        fishing.group.deleted = False
+        sent = fake_tg.send_text("/watch fishing_club 1", user_id=ADMIN_ID)
+        await fake_tg.wait_for_message(ADMIN_ID, "Watching fishing_club", after=sent, timeout=30)
+        await fake_tg.wait_for_message(ADMIN_ID, "новых комментари", after=sent, timeout=180)
+    notices = [m for m in fake_tg.messages(ADMIN_ID) if "приостановлено" in (m.text or "")]
+    assert len(notices) == 1
+    statuses = {status for _job, status in audit_statuses(env, "watch_vk_comments")}
+    assert statuses == {"complete"}, statuses
+    assert any(run.get("paused_for") == 18 for run in watch_runs(env))

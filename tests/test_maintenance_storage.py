@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from core import storage
+from core.audit import audit_trail
 from core.maintenance.backup import BackupError, backups, take_backup
 from core.maintenance.cleanup import Deleted, delete_old, preview
 from core.maintenance.restore import restore
@@ -179,9 +180,18 @@ async def test_backup_during_writes_is_sound_and_restores_identically(
     """A backup taken while another task commits comments holds whole transactions only and
     passes the integrity check; restored, every table equals the moment it was taken."""
     await seed(sessions)
-    await storage.record_enqueued(
-        sessions, job_id="j1", job_name="generate_report", user_id=1, chat_id=1, args={"days": 7}
+    audit_trail(sessions).insert(
+        storage.job_row(
+            job_id="j1",
+            job_name="generate_report",
+            user_id=1,
+            chat_id=1,
+            args={"days": 7},
+            language=None,
+            enqueued_at=storage.utcnow(),
+        )
     )
+    await audit_trail(sessions).caught_up()
     url, folder = url_of(sessions), tmp_path / "backups"
     base = await tables(sessions)
 

@@ -22,6 +22,7 @@ import redis as sync_redis
 import redis.asyncio as aioredis
 from arq.jobs import JobStatus
 from pydantic import ValidationError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.catalog import CATALOG, AnalyzeTextArgs
 from core.db import make_engine, make_sessionmaker, migrate
@@ -258,3 +259,35 @@ async def test_worker_and_queue_over_tls(tls_redis: tuple[int, Path], tmp_path: 
     assert untrusted.returncode == 1
     assert "REDIS_URL unreachable" in untrusted.stderr
     assert "certificate verify failed" in untrusted.stderr
+
+
+async def test_a_redis_that_stops_answering_times_out_commands_and_pipelines() -> None:
+    """A server that takes the connection and never answers (a hung Redis, a dead network
+    path): a command, a pipeline and a watched transaction each end within REDIS_TIMEOUT with
+    redis-py's TimeoutError, which the bot and the worker handle as any Redis error."""
+    hung: list[asyncio.StreamWriter] = []
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        hung.append(writer)
+        while await reader.read(4096):  # read everything, answer nothing
+            pass
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    redis = await connect(settings(redis_url=f"redis://127.0.0.1:{port}/0", redis_timeout=0.5))
+    try:
+        with pytest.raises(RedisTimeoutError):
+            await asyncio.wait_for(redis.get("key"), BOUND_S)
+        with pytest.raises(RedisTimeoutError):
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.set("key", 1).expire("key", 10)
+                await asyncio.wait_for(pipe.execute(), BOUND_S)
+        with pytest.raises(RedisTimeoutError):
+            async with redis.pipeline(transaction=True) as pipe:
+                await asyncio.wait_for(pipe.watch("key"), BOUND_S)
+    finally:
+        await redis.aclose()
+        for writer in hung:
+            writer.close()
+        server.close()
+        await server.wait_closed()

@@ -14,18 +14,22 @@ from typing import Any
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.handlers.control import JOB_ID
 from bot.scheduler import BotScheduler
+from core import subscriptions
 from core.catalog import CATALOG
 from core.crontab import cron_trigger, latest_slot, next_slot
 from core.db import make_engine, make_sessionmaker, migrate
 from core.models import JobAudit
 from core.queue import JobQueue
 from core.redis_client import connect
-from core.schedule import LAST_SLOT_KEY, slot_job_id
+from core.schedule import LAST_SLOT_KEY, enqueue_slot, slot_job_id
 from core.settings import Settings, load_settings
 from tests.faults import wait_until
+
+ADMIN_CHAT = 1001
 
 
 def test_crontab_weekdays_mean_what_crontab_means() -> None:
@@ -93,12 +97,14 @@ async def scheduler_of(settings: Settings) -> AsyncIterator[BotScheduler]:
     await migrate(settings.db_url)
     engine = make_engine(settings.db_url)
     redis = await connect(settings)
-    scheduler = BotScheduler(JobQueue(redis, make_sessionmaker(engine), settings))
+    queue = JobQueue(redis, make_sessionmaker(engine), settings)
+    scheduler = BotScheduler(queue)
     try:
         await scheduler.start()
         yield scheduler
     finally:
         scheduler.stop()
+        await queue.write_audit()  # as the bot does at shutdown
         await redis.aclose()
         await engine.dispose()
 
@@ -194,3 +200,54 @@ async def test_a_rule_whose_job_this_version_lacks_is_logged_not_scheduled(
     assert lines == [
         "SCHEDULE_BACKUP is set, but this version has no job backup_database: not scheduled"
     ]
+
+
+async def test_a_paused_watch_is_not_scheduled_until_watched_again(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """VK said the community cannot be read: its watch leaves the schedule at the next sync,
+    the other stays; /watch (the upsert) puts it back."""
+    settings = settings_for(redis_url, tmp_path)
+    async with scheduler_of(settings) as scheduler:
+        sessions = scheduler.queue.sessions
+        for group in ("gone_club", "fine_club"):
+            await subscriptions.watch(sessions, ADMIN_CHAT, group, 5, ADMIN_CHAT)
+        await scheduler.sync_watches()
+        assert scheduler.watch_next_run(ADMIN_CHAT, "gone_club") is not None
+        assert await subscriptions.pause(sessions, ADMIN_CHAT, "gone_club", 18)
+        assert not await subscriptions.pause(sessions, ADMIN_CHAT, "gone_club", 18)  # once
+        await scheduler.sync_watches()
+        assert scheduler.watch_next_run(ADMIN_CHAT, "gone_club") is None
+        assert scheduler.watch_next_run(ADMIN_CHAT, "fine_club") is not None
+        await subscriptions.watch(sessions, ADMIN_CHAT, "gone_club", 5, ADMIN_CHAT)
+        await scheduler.sync_watches()
+        assert scheduler.watch_next_run(ADMIN_CHAT, "gone_club") is not None
+
+
+async def test_a_slot_its_first_asker_failed_to_enqueue_is_enqueued_by_the_next(
+    redis_url: str, tmp_path: Path, redis: Any
+) -> None:
+    """An asker claims a slot only once it enqueued it: one whose database was out on the way
+    (as one that died between its claim and the enqueue) leaves the slot to the next asker,
+    which enqueues it once; an asker after that is told it exists."""
+    settings = settings_for(redis_url, tmp_path)
+    spec = CATALOG["send_digest"]
+    slot = datetime.now(UTC).replace(microsecond=0)
+    job_id = slot_job_id("digest", slot)
+    unreachable = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'db.sqlite3'}")
+    failing = JobQueue(await connect(settings), make_sessionmaker(unreachable), settings)
+    try:
+        with pytest.raises(OperationalError):
+            await enqueue_slot(failing, "digest", spec, spec.args(), slot)
+    finally:
+        await failing.redis.aclose()
+        await unreachable.dispose()
+    assert not await redis.exists(f"arq:job:{job_id}")
+
+    async with scheduler_of(settings) as scheduler:
+        first = await enqueue_slot(scheduler.queue, "digest", spec, spec.args(), slot)
+        again = await enqueue_slot(scheduler.queue, "digest", spec, spec.args(), slot)
+    assert (first.job_id, first.existing) == (job_id, False)
+    assert (again.job_id, again.existing) == (job_id, True)
+    assert await redis.exists(f"arq:job:{job_id}")
+    assert await audit_ids(settings, "send_digest") == [job_id]

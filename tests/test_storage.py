@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from core import access, preferences, storage
+from core.audit import audit_trail
 from core.models import Comment
 from core.settings import Settings
 
@@ -43,12 +44,18 @@ async def test_comment_upsert_is_idempotent(sessions: storage.Sessions) -> None:
 
 async def test_audit_open_jobs_and_notification(sessions: storage.Sessions) -> None:
     """A job's audit row records its story; the sweeper finds it while it is open."""
-    await storage.record_enqueued(
-        sessions, job_id="j1", job_name="parse_vk_comments", user_id=1, chat_id=2, args={"g": 1}
-    )
-    await storage.record_enqueued(
-        sessions, job_id="j1", job_name="parse_vk_comments", user_id=1, chat_id=2, args={"g": 1}
-    )
+    for _twice in range(2):  # a second insert of the row keeps the first
+        audit_trail(sessions).insert(
+            storage.job_row(
+                job_id="j1",
+                job_name="parse_vk_comments",
+                user_id=1,
+                chat_id=2,
+                args={"g": 1},
+                language=None,
+                enqueued_at=storage.utcnow(),
+            )
+        )
     later = storage.utcnow() + timedelta(seconds=1)
     assert await storage.open_jobs(sessions, before=later, limit=10) == ["j1"]
     assert await storage.open_jobs(sessions, before=later - timedelta(hours=1), limit=10) == []

@@ -23,7 +23,7 @@ from core import storage
 from core.models import Comment, Post
 from core.vk.client import Call, VkClient
 from core.vk.errors import VkError
-from core.vk.tokens import TokenPool
+from core.vk.tokens import PoolToken, TokenPool
 from core.vk.wall import Totals, WallParser
 from fakevk.api import FakeApiError, FakeGroup, FakeVK, build_synthetic_wall
 
@@ -357,7 +357,9 @@ async def test_daily_limit_stops_consistently_then_resumes(
         assert {k for k in expected if k[1] in posts_with_rows} == set(stored)
         assert posts_with_rows <= parser.done_posts
 
+        # VK's day ends: the fake serves again, and the pool takes the token back.
         fake.daily_limit_after = None
+        await redis.delete(PoolToken(TOKEN).aside_key)
         totals = await make_parser(make_client(fake, redis), sessions, redis).run()
     finally:
         await fake.stop()

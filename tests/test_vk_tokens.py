@@ -1,11 +1,11 @@
 """The VK token pool against a fake VK that enforces 3 requests/s per token: each token keeps its
-pace, a token VK rejects is set aside (one log line, one admin notice) while the others finish the
-parse, every comment stored once; /health shows each token by its fingerprint."""
+pace, a token VK rejects is set aside (one log line, one admin notice) and one at its daily limit
+until VK's day ends (one log line) while the others finish the parse, every comment stored once;
+/health shows each token by its fingerprint."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from core import storage
 from core.settings import Settings
 from core.vk.client import VkClient
 from core.vk.errors import VkError
-from core.vk.tokens import TokenPool, fingerprint
+from core.vk.tokens import REJECTED, TokenPool, fingerprint, seconds_until_vk_day_ends
 from fakevk.api import FakeVK
 from tests.conftest import ADMIN_ID, VK_TOKEN, count_comments, running
 from tests.fakes import FakeTelegram
@@ -54,35 +54,6 @@ def test_pool_is_vk_token_and_vk_tokens_once_each_and_all_secret() -> None:
     assert TOKENS[1] not in repr(Settings(vk_tokens=TOKENS[1], _env_file=None))
 
 
-async def test_error_6_pauses_one_interval_and_longer_in_a_storm(redis: aioredis.Redis) -> None:
-    """A lone error 6 pushes the token's timeline back by one interval (a full window for every
-    6 cost a 2-token parse 8 % of its pace); each further 6 within 2 s doubles the pause, up to
-    2 s. Read off the shared timeline in Redis, against Redis's own clock."""
-    pool = TokenPool(redis, TOKENS[:1], 2.0)
-    token, interval = pool.tokens[0], pool.interval_ms / 1000
-    pauses, timeline = [], 0.0
-    for _ in range(4):
-        before = await redis_now(redis)
-        pause = await pool.penalize(token)
-        after = await redis_now(redis)
-        reached = int(await redis.get(token.pace_key)) / 1_000_000
-        # The pause counts from now, or from the timeline when it was already ahead of now.
-        assert before + pause <= reached <= max(timeline, after) + pause
-        pauses.append(pause)
-        timeline = reached
-    assert pauses[0] == pytest.approx(interval, abs=1e-6)
-    for earlier, later in itertools.pairwise(pauses):
-        # Doubling, or a new storm when the machine stalled over 2 s between two errors.
-        assert later == pytest.approx(min(2 * earlier, 2.0), abs=1e-6) or later == pauses[0]
-    slow = TokenPool(redis, TOKENS[1:2], 0.5)  # an interval over 2 s: the cap from the first 6
-    assert await slow.penalize(slow.tokens[0]) == pytest.approx(2.0)
-
-
-async def redis_now(redis: aioredis.Redis) -> float:
-    seconds, micros = await redis.time()
-    return float(seconds + micros / 1_000_000)
-
-
 async def test_two_tokens_parse_a_large_wall_each_at_its_own_pace(
     sessions: storage.Sessions, redis: aioredis.Redis
 ) -> None:
@@ -110,16 +81,29 @@ async def test_two_tokens_parse_a_large_wall_each_at_its_own_pace(
     assert sum(sent) >= 34 and min(sent) >= 0.35 * sum(sent), sent
 
 
-@pytest.mark.parametrize("code", [5, 17])
-async def test_rejected_token_is_set_aside_and_the_others_finish(
+# How VK refuses a token mid-parse: (error code, the daily limit's method or None).
+REFUSALS = {
+    "rejected-5": (5, None),
+    "rejected-17": (17, None),
+    "daily-limit": (29, None),
+    # VK's per-method limit: one call inside an `execute` batch fails, the batch does not.
+    "daily-limit-of-a-method": (29, "wall.getComments"),
+}
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+async def test_refused_token_is_set_aside_and_the_others_finish(
     sessions: storage.Sessions,
     redis: aioredis.Redis,
     caplog: pytest.LogCaptureFixture,
-    code: int,
+    refusal: str,
 ) -> None:
-    """VK starts rejecting one of three tokens mid-parse: it is set aside once (one log line
-    naming its fingerprint, one notice), the parse completes with every comment stored once,
-    and a later parse (another pool over the same Redis, as another worker) never uses it."""
+    """VK starts refusing one of three tokens mid-parse: it is set aside once (one log line
+    naming its fingerprint and for how long; an admin notice when a person must act), the
+    parse completes with every comment stored once, and a later parse (another pool over the
+    same Redis, as another worker) never uses it. A rejected token comes back in a day, one at
+    its daily limit when VK's day ends."""
+    code, limited_method = REFUSALS[refusal]
     group, second = wall(200, 110), wall(30, 20, group_id=602)
     fake = await start_pool_fake([group, second], TOKENS)
     bad = TOKENS[1]
@@ -128,7 +112,9 @@ async def test_rejected_token_is_set_aside_and_the_others_finish(
     def reject_midway(method: str, _params: dict[str, str]) -> None:
         nonlocal executes
         executes += method == "execute"
-        if executes == 6:
+        if executes == 6 and code == 29:
+            fake.limit_daily(bad, method=limited_method)
+        elif executes == 6:
             fake.reject(bad, code)
 
     fake.on_request = reject_midway
@@ -142,9 +128,11 @@ async def test_rejected_token_is_set_aside_and_the_others_finish(
             client = pool_client(fake, redis, TOKENS, on_set_aside=notice)
             totals = await make_parser(client, sessions, redis).run()
         assert_exactly_once(totals, await stored_rows(sessions), open_keys(fake, group))
-        assert notices == [(fingerprint(bad), code)]
+        news = [(fingerprint(bad), code)] if code in REJECTED else []
+        assert notices == news
         lines = [r.getMessage() for r in caplog.records if "set aside" in r.getMessage()]
-        assert lines == [lines[0]] and f"VK token {fingerprint(bad)} set aside" in lines[0]
+        assert lines == [lines[0]] and f"VK token {fingerprint(bad)} set aside for" in lines[0]
+        assert f"(error {code}" in lines[0], lines[0]
         assert not any(t in caplog.text for t in TOKENS)
         refused = fake.stats.requests_by_token[bad]
 
@@ -152,30 +140,38 @@ async def test_rejected_token_is_set_aside_and_the_others_finish(
         again = await make_parser(later, sessions, redis, job_id="job-2", group_id=602).run()
         assert again.comments_parsed == count_comments(602, [second])
         assert fake.stats.requests_by_token[bad] == refused
-        assert notices == [(fingerprint(bad), code)]
+        assert notices == news
     finally:
         await asyncio.to_thread(fake.stop_thread)
     states = {s.fingerprint: s for s in await later.pool.states()}
     assert states[fingerprint(bad)].aside_code == code
-    assert states[fingerprint(bad)].aside_for_s > 23 * 3600
+    back_in = 24 * 3600 if code in REJECTED else seconds_until_vk_day_ends()
+    assert back_in - 600 < states[fingerprint(bad)].aside_for_s <= back_in
     assert states[fingerprint(TOKENS[0])].aside_code is None
     assert states[fingerprint(TOKENS[0])].last_minute > 0
 
 
-async def test_every_token_rejected_fails_with_a_clear_reason(
-    sessions: storage.Sessions, redis: aioredis.Redis
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(5, "every VK token is set aside"), (29, "daily request limit is reached for every VK token")],
+)
+async def test_every_token_refused_fails_with_a_clear_reason(
+    sessions: storage.Sessions, redis: aioredis.Redis, code: int, reason: str
 ) -> None:
     pair = TOKENS[:2]
     fake = await start_pool_fake([wall(20, 20)], pair)
     for token in pair:
-        fake.reject(token)
+        if code in REJECTED:
+            fake.reject(token, code)
+        else:
+            fake.limit_daily(token)
     try:
         with pytest.raises(VkError) as caught:
             await make_parser(pool_client(fake, redis, pair), sessions, redis).run()
     finally:
         await asyncio.to_thread(fake.stop_thread)
-    assert caught.value.fatal
-    assert "every VK token is set aside" in str(caught.value)
+    assert caught.value.fatal and caught.value.code == code
+    assert reason in str(caught.value)
     assert "VK_TOKENS" in str(caught.value)
 
 

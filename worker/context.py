@@ -112,12 +112,36 @@ async def heartbeat(
             await redis.delete(key)
 
 
+async def begin_job(ctx: Ctx, job_name: str, carried: Origin | None, args: dict[str, Any]) -> None:
+    """Adopt the job's origin, and record that it started (with the next batch of the audit
+    trail, off the job's path; retried there). Called in the job's own task.
+
+    A job with an audit row carries what its row holds: if its enqueue's insert is not written
+    yet (another process, batches of its own), this write creates the row.
+    """
+    await adopt_origin(ctx, carried)
+    job_id, row = ctx["job_id"], None
+    if carried is not None and carried.audited:
+        row = storage.job_row(
+            job_id=job_id,
+            job_name=job_name,
+            user_id=carried.user_id,
+            chat_id=carried.chat_id,
+            args=args,
+            language=carried.language,
+            enqueued_at=ctx["enqueue_time"],
+        )
+    audit_trail(ctx["sessions"]).update(
+        job_id, create=row, status="running", tries=ctx["job_try"], started_at=storage.utcnow()
+    )
+
+
 async def adopt_origin(ctx: Ctx, carried: Origin | None) -> None:
     """Speak the language of the person who asked for the job, and remember where it closes.
 
     The job carries its origin; one enqueued without it (by an older version, or an internal
-    job with no audit row) is looked up in the audit trail. Called in the job's own task, so
-    the language holds for the job's texts (progress, failure reasons).
+    job with no audit row) is looked up in the audit trail. The language then holds for the
+    job's texts (progress, failure reasons).
     """
     job_id, origin = ctx["job_id"], carried
     if origin is None:
@@ -131,19 +155,15 @@ async def adopt_origin(ctx: Ctx, carried: Origin | None) -> None:
 
 
 async def on_job_start(ctx: Ctx) -> None:
-    """Record which worker runs the job (the sweeper's evidence) and that it started.
+    """Record which worker runs the job (the sweeper's evidence; the job function records
+    that it started, see `begin_job`).
 
     Never raises: a hook error would end the worker process, and every job in it. Nothing here
     waits for the database or Redis: at queue speed a round trip per job cost more than the job.
     """
-    job_id = ctx["job_id"]
     task = asyncio.current_task()  # arq's task running this job, hooks included
     if task is not None:
-        ctx["running"][job_id] = task  # the heartbeat records this worker as its owner
-    # Written with the next batch of the audit trail, off the job's path; retried there.
-    audit_trail(ctx["sessions"]).update(
-        job_id, status="running", tries=ctx["job_try"], started_at=storage.utcnow()
-    )
+        ctx["running"][ctx["job_id"]] = task  # the heartbeat records this worker as its owner
 
 
 async def after_job_end(ctx: Ctx) -> None:
@@ -157,7 +177,7 @@ async def after_job_end(ctx: Ctx) -> None:
 async def _close_or_mark_retrying(ctx: Ctx) -> None:
     sessions: storage.Sessions = ctx["sessions"]
     queue = JobQueue(ctx["redis"], sessions, ctx["settings"])
-    if not await queue.close(ctx["job_id"], ctx.get("origin")):
+    if not await queue.close(ctx["job_id"], ctx.get("origin"), ctx.get("completed")):
         await storage.update_job(sessions, ctx["job_id"], status="retrying")
 
 
@@ -168,7 +188,7 @@ async def run_job(ctx: Ctx, spec: JobSpec, function: JobFunction, args: JobArgs)
     an abort ends the job and arq drops its try counter anyway) gets that try back.
     """
     try:
-        return await function(ctx, args)
+        result = await function(ctx, args)
     except asyncio.CancelledError:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(_give_back_try(ctx["redis"], ctx["job_id"]), 2)
@@ -179,6 +199,10 @@ async def run_job(ctx: Ctx, spec: JobSpec, function: JobFunction, args: JobArgs)
             log.warning("job %s: %s, retrying", ctx["job_id"], type(error).__name__)
             raise Retry(defer=min(60, 5 * ctx["job_try"])) from None
         raise
+    # How it ended, for the end hook: arq stores this result first, so closing the job need
+    # not read it back (a Redis round trip on the job's path, holding its slot).
+    ctx["completed"] = jobstate.completed(ctx["job_id"], spec.name, result)
+    return result
 
 
 async def _give_back_try(redis: ArqRedis, job_id: str) -> None:

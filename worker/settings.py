@@ -39,7 +39,7 @@ def _bind(spec: JobSpec) -> Function:
     function: Callable[[dict[str, Any], Any], Awaitable[Any]] = getattr(jobs, spec.name)
 
     async def run(ctx: dict[str, Any], **kwargs: Any) -> Any:
-        await context.adopt_origin(ctx, Origin.of(kwargs.pop(ORIGIN, None)))
+        await context.begin_job(ctx, spec.name, Origin.of(kwargs.pop(ORIGIN, None)), kwargs)
         try:
             args = spec.args.model_validate(kwargs, context=validation_context(ctx["settings"]))
             return await context.run_job(ctx, spec, function, args)

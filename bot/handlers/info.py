@@ -10,7 +10,7 @@ from core import jobstate, storage
 from core.i18n import _, ngettext
 from core.queue import JobQueue
 from core.ui import args_text
-from core.vk.tokens import REJECTED, TokenState
+from core.vk.tokens import ASIDE_REASONS, TokenState
 
 
 def create_router() -> Router:
@@ -80,7 +80,9 @@ def token_line(state: TokenState, rps: str) -> str:
     """A VK token by its fingerprint: usable and how busy, or set aside and why."""
     if state.aside_code is not None:
         code = state.aside_code
-        reason = _(REJECTED[code]) if code in REJECTED else _("VK error {code}", code=code)
+        reason = (
+            _(ASIDE_REASONS[code]) if code in ASIDE_REASONS else _("VK error {code}", code=code)
+        )
         hours = max(1, round(state.aside_for_s / 3600))
         return "❌ " + ngettext(
             "VK token {fingerprint}: set aside, {reason}; tried again in {n} hour",

@@ -15,7 +15,7 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy import func, select
 
 from bot.handlers.control import refuse_button
@@ -30,7 +30,7 @@ from core.maintenance.texts import nothing_to_delete, preview_text
 from core.models import Comment
 from core.queue import JobQueue
 from core.settings import Settings
-from core.ui import job_card, job_keyboard
+from core.ui import button_row, job_card, job_keyboard
 
 CLEANUP_USAGE = N_("/cleanup [days]")
 BACKUP_USAGE = N_("/backup [send]")
@@ -47,19 +47,9 @@ def pending_key(token: str) -> str:
 
 
 def confirm_keyboard(token: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=_("🗑 Confirm"),
-                    callback_data=CleanupAction(action="confirm", token=token).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=_("Cancel"),
-                    callback_data=CleanupAction(action="cancel", token=token).pack(),
-                ),
-            ]
-        ]
+    return button_row(
+        (_("🗑 Confirm"), CleanupAction(action="confirm", token=token)),
+        (_("Cancel"), CleanupAction(action="cancel", token=token)),
     )
 
 

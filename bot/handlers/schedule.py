@@ -15,8 +15,11 @@ from core import subscriptions
 from core.catalog import CATALOG
 from core.groups import normalize_group
 from core.i18n import N_, _, ngettext
+from core.models import Watch
 from core.schedule import recurring
 from core.settings import Settings
+from core.vk.community import unreachable_reason
+from core.vk.errors import VkError
 
 WATCH_USAGE = N_("/watch <group> [minutes]")
 UNWATCH_USAGE = N_("/unwatch <group>")
@@ -57,6 +60,19 @@ def watch_request(raw: str | None, settings: Settings) -> tuple[str, int]:
     return group, minutes
 
 
+def next_check(row: Watch, scheduler: BotScheduler, settings: Settings) -> str:
+    """When a watch checks next, or why it is paused and how to resume it."""
+    if row.paused_for is not None:
+        return _(
+            "paused: {reason}; /watch {group} resumes it",
+            reason=VkError.from_code(row.paused_for, "").message,
+            group=row.group,
+        )
+    return _(
+        "next run {next}", next=when(scheduler.watch_next_run(row.chat_id, row.group), settings)
+    )
+
+
 def create_router() -> Router:
     router = Router(name="schedule")
 
@@ -90,11 +106,11 @@ def create_router() -> Router:
             lines.append(
                 "• "
                 + _(
-                    "{group} for chat {chat}: every {minutes}, next run {next}",
+                    "{group} for chat {chat}: every {minutes}, {next}",
                     group=row.group,
                     chat=row.chat_id,
                     minutes=ngettext("{n} minute", "{n} minutes", row.minutes),
-                    next=when(scheduler.watch_next_run(row.chat_id, row.group), settings),
+                    next=next_check(row, scheduler, settings),
                 )
             )
         await message.answer("\n".join(lines))
@@ -114,6 +130,13 @@ def create_router() -> Router:
             group, minutes = watch_request(command.args, settings)
         except ValueError as error:
             await message.answer(usage_reply(str(error), WATCH_USAGE))
+            return
+        # As /parse would be told: a community VK cannot read is refused now, not every period.
+        refusal = await unreachable_reason(scheduler.queue.redis, settings, group)
+        if refusal is not None:
+            await message.answer(
+                _("⚠️ {group} cannot be watched: {reason}", group=group, reason=refusal)
+            )
             return
         chat_id = message.chat.id
         await subscriptions.watch(
@@ -168,10 +191,10 @@ def create_router() -> Router:
         for row in rows:
             lines.append(
                 _(
-                    "{group}: every {minutes}, next run {next}",
+                    "{group}: every {minutes}, {next}",
                     group=row.group,
                     minutes=ngettext("{n} minute", "{n} minutes", row.minutes),
-                    next=when(scheduler.watch_next_run(row.chat_id, row.group), settings),
+                    next=next_check(row, scheduler, settings),
                 )
             )
         await message.answer("\n".join(lines))

@@ -21,7 +21,7 @@ from vk_api.exceptions import ApiError, ApiHttpError, Captcha
 
 from core.i18n import _
 from core.vk.errors import VkError
-from core.vk.tokens import REJECTED, TokenPool
+from core.vk.tokens import DAILY_LIMIT, REJECTED, TokenPool
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ MAX_EXECUTE_CALLS = 25
 # Codes with which VK refuses `execute` itself for this token (a service or group token).
 _EXECUTE_REFUSED = {3, 15, 27, 28}
 _TOO_BIG = 13
+# Codes after which the token is set aside and the request goes again with another one.
+_SET_ASIDE = {*REJECTED, DAILY_LIMIT}
 
 
 class _RedirectedSession(requests.Session):
@@ -201,7 +203,11 @@ class VkClient:
                 response: dict[str, Any] = await in_daemon_thread(
                     _send, api, method, signed, sent_at
                 )
-                return response
+                if not _daily_limit_inside(response):
+                    return response
+                # A call of the batch hit the token's daily limit: the whole batch goes again
+                # with another token (reads only, stored by key: nothing doubles).
+                error = VkError.from_code(DAILY_LIMIT, method)
             except ApiError as exc:
                 error = VkError.from_code(int(exc.code), method)
             except Captcha:  # vk_api raises this for error 14 instead of an ApiError
@@ -216,7 +222,7 @@ class VkClient:
                 self._lanes.put_nowait(api)
                 if sent_at:
                     await self.pool.spent(slot, sent_at[0])
-            if error.code in REJECTED:
+            if error.code in _SET_ASIDE:
                 await self.pool.set_aside(token, error)  # the next try takes another token
                 continue
             if error.code == 6:
@@ -257,6 +263,12 @@ async def in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
 
     threading.Thread(target=run, name="vk-request", daemon=True).start()
     return await future
+
+
+def _daily_limit_inside(response: dict[str, Any]) -> bool:
+    """Whether an `execute` answer says one of its calls hit the token's daily limit."""
+    errors = response.get("execute_errors") or []
+    return any(isinstance(e, dict) and e.get("error_code") == DAILY_LIMIT for e in errors)
 
 
 def _send(api: vk_api.VkApi, method: str, params: dict[str, Any], sent_at: list[float]) -> Any:

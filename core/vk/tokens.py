@@ -3,8 +3,9 @@
 Every job in every worker takes its request slots here, so each token keeps to `VK_RPS` however
 many workers use it, and a parse with N tokens sends up to N x `VK_RPS` requests a second. A token
 VK rejects (error 5: authorization failed, 17: validation required) is set aside for
-`ASIDE_TTL_S` for every worker at once; the others go on. Redis sees hashes of the tokens, never
-the tokens; people see a short fingerprint.
+`ASIDE_TTL_S`, and one that used up VK's daily request limit (error 29) until VK's day ends, for
+every worker at once; the others go on. Redis sees hashes of the tokens, never the tokens; people
+see a short fingerprint.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from redis.asyncio import Redis
 
@@ -31,7 +33,15 @@ REJECTED = {
 }
 # A set-aside token is tried again after this long (a validated account, a restored token).
 ASIDE_TTL_S = 24 * 3600
-MAX_PAUSE_US = 2_000_000  # the longest pause after error 6
+# VK's daily request limit (error 29) holds until VK's day ends: midnight in Moscow (UTC+3 all
+# year). A token that hit it is fine again then, so it is set aside only until that moment.
+DAILY_LIMIT = 29
+VK_DAY_ZONE = timezone(timedelta(hours=3))
+# Why a token is set aside, by VK error code, for the log and /health.
+ASIDE_REASONS = {
+    **REJECTED,
+    DAILY_LIMIT: N_("VK's daily request limit for it is reached (error 29)"),
+}
 _SENT_BUCKET_S = 60
 
 # Take a slot of the first token (from ARGV[4] on, in turn) that is not set aside and is due
@@ -63,19 +73,13 @@ end
 return {0, wait}
 """
 
-# After VK's error 6 everybody waits: move the token's shared timeline forward, by one interval
-# for a lone 6 (the window that refused it has cleared by then: our slots are spaced wider than
-# VK's limit) and twice as long for each further 6 within 2 s, up to ARGV[2] (a storm: someone
-# else spends the token too). A full window for every 6 cost a 2-token parse 8 % of its pace.
+# After VK's error 6 everybody waits: move the token's shared timeline forward.
 _PENALIZE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local storm = redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], 2000)
-local pause = math.min(tonumber(ARGV[1]) * 2 ^ (storm - 1), tonumber(ARGV[2]))
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-redis.call('SET', KEYS[1], math.max(tat, now) + pause, 'PX', 60000)
-return pause
+redis.call('SET', KEYS[1], math.max(tat, now) + tonumber(ARGV[1]), 'PX', 60000)
+return 1
 """
 
 
@@ -95,6 +99,13 @@ def fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:4]
 
 
+def seconds_until_vk_day_ends(now: datetime | None = None) -> int:
+    """How long until VK's daily limits reset (at least a second)."""
+    local = (now or datetime.now(VK_DAY_ZONE)).astimezone(VK_DAY_ZONE)
+    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((midnight - local).total_seconds()))
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:24]
 
@@ -102,7 +113,7 @@ def _digest(token: str) -> str:
 class PoolToken:
     """One token of the pool with its Redis keys; its repr shows the fingerprint only."""
 
-    __slots__ = ("aside_key", "fingerprint", "pace_key", "secret", "sent_prefix", "storm_key")
+    __slots__ = ("aside_key", "fingerprint", "pace_key", "secret", "sent_prefix")
 
     def __init__(self, secret: str) -> None:
         digest = _digest(secret)
@@ -110,7 +121,6 @@ class PoolToken:
         self.fingerprint = fingerprint(secret)
         self.pace_key = f"vkc:vk:pace:{digest}"
         self.aside_key = f"vkc:vk:aside:{digest}"
-        self.storm_key = f"vkc:vk:storm:{digest}"
         self.sent_prefix = f"vkc:vk:sent:{digest}:"
 
     def sent_key(self, bucket: int) -> str:
@@ -185,15 +195,31 @@ class TokenPool:
             if index > 0:
                 return Slot(self.tokens[int(index) - 1], asked)
             if wait_us < 0:
-                raise VkError(
-                    5,
-                    _(
-                        "every VK token is set aside: VK rejected them (error 5 or 17); "
-                        "check VK_TOKEN and VK_TOKENS"
-                    ),
-                    retry=False,
-                )
+                await self._raise_all_aside()
+                continue  # a mark expired meanwhile
             await asyncio.sleep(int(wait_us) / 1_000_000)
+
+    async def _raise_all_aside(self) -> None:
+        """Every token is set aside: raise why (a token back tomorrow, or VK rejected them)."""
+        codes = {int(c) for c in await self.redis.mget([t.aside_key for t in self.tokens]) if c}
+        if DAILY_LIMIT in codes:
+            raise VkError(
+                DAILY_LIMIT,
+                _(
+                    "VK's daily request limit is reached for every VK token (error 29): try "
+                    "again tomorrow, or add tokens in VK_TOKENS"
+                ),
+                retry=False,
+            )
+        if codes:
+            raise VkError(
+                5,
+                _(
+                    "every VK token is set aside: VK rejected them (error 5 or 17); "
+                    "check VK_TOKEN and VK_TOKENS"
+                ),
+                retry=False,
+            )
 
     async def spent(self, slot: Slot, sent_at: float) -> None:
         """The slot's request went out at `sent_at` (time.monotonic()). One sent late (a busy
@@ -206,27 +232,28 @@ class TokenPool:
             delay_us = str(round(late * 1_000_000))
             await self.redis.eval(_DELAY, 1, slot.token.pace_key, delay_us)  # type: ignore[misc]
 
-    async def penalize(self, token: PoolToken) -> float:
-        """VK said "too many requests": pause this token's shared pace, longer in a storm.
-        Returns the pause in seconds."""
+    async def penalize(self, token: PoolToken) -> None:
+        """VK said "too many requests": pause this token's shared pace for one full window."""
         self.penalties += 1
-        keys, pause_us = (token.pace_key, token.storm_key), round(self.interval_ms * 1000)
-        args = (str(pause_us), str(MAX_PAUSE_US))
-        paused_us = await self.redis.eval(_PENALIZE, 2, *keys, *args)  # type: ignore[misc]
-        return int(paused_us) / 1_000_000
+        await self.redis.eval(_PENALIZE, 1, token.pace_key, "1000000")  # type: ignore[misc]
 
     async def set_aside(self, token: PoolToken, error: VkError) -> None:
-        """Stop using a token VK rejected, in every worker; the first to see it says so once."""
-        if not await self.redis.set(token.aside_key, error.code, nx=True, ex=ASIDE_TTL_S):
+        """Stop using a token VK rejected (until `ASIDE_TTL_S`) or that used up its daily
+        limit (until VK's day ends), in every worker; the first to see it says so once.
+        Only a rejected token is `on_set_aside` news: the daily limit passes by itself."""
+        rejected = error.code in REJECTED
+        ttl_s = ASIDE_TTL_S if rejected else seconds_until_vk_day_ends()
+        if not await self.redis.set(token.aside_key, error.code, nx=True, ex=ttl_s):
             return
         # In English, as every log line: the msgid itself.
         log.warning(
-            "VK token %s set aside for %d h: %s",
+            "VK token %s set aside for %d h %02d min: %s",
             token.fingerprint,
-            ASIDE_TTL_S // 3600,
-            REJECTED.get(error.code, error.message),
+            ttl_s // 3600,
+            ttl_s % 3600 // 60,
+            ASIDE_REASONS.get(error.code, error.message),
         )
-        if self.on_set_aside is not None:
+        if rejected and self.on_set_aside is not None:
             await self.on_set_aside(token.fingerprint, error.code)
 
     async def states(self) -> list[TokenState]:

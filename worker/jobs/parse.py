@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from typing import Any
 
@@ -11,27 +10,23 @@ from arq.jobs import Job
 
 from core import storage
 from core.catalog import CATALOG, BatchArgs, ParseArgs
-from core.i18n import _, ngettext, use_locale
+from core.i18n import _, ngettext
 from core.jobstate import JobFailed
 from core.queue import ACTIVE, JobQueue
 from core.settings import Settings
-from core.vk.client import VkClient
-from core.vk.errors import VkError
-from core.vk.tokens import REJECTED, TokenPool
+from core.vk.community import resolve_group, vk_client
+from core.vk.errors import UNREACHABLE, VkError
 from core.vk.wall import WallParser
 from worker.jobs.statistics import recount_statistics
 from worker.progress import ProgressReporter
 
 
-async def resolve_group(client: VkClient, group: str) -> dict[str, Any]:
-    response = await client.call("groups.getById", group_id=group)
-    groups = response.get("groups", []) if isinstance(response, dict) else response
-    if not groups:
-        raise VkError.from_code(100, "groups.getById")
-    info: dict[str, Any] = groups[0]
-    if info.get("deactivated"):
-        raise VkError.from_code(18, "groups.getById")
-    return info
+class CommunityUnreachable(JobFailed):
+    """VK says the community cannot be read: none such, deleted or banned, or private."""
+
+    def __init__(self, error: VkError) -> None:
+        super().__init__(error.message)
+        self.code = error.code
 
 
 async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, Any]:
@@ -39,14 +34,7 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
     settings: Settings = ctx["settings"]
     if not settings.vk_pool:
         raise JobFailed(_("neither VK_TOKEN nor VK_TOKENS is set on the worker"))
-    tell_admins = functools.partial(notify_token_set_aside, ctx)
-    pool = TokenPool(ctx["redis"], settings.vk_pool, settings.vk_rps, on_set_aside=tell_admins)
-    client = VkClient(
-        pool,
-        api_url=settings.vk_api_url,
-        version=settings.vk_api_version,
-        timeout=settings.vk_timeout,
-    )
+    client = vk_client(ctx["redis"], settings)
     started = time.monotonic()
     limit = args.limit or settings.parse_default_limit
     try:
@@ -76,7 +64,10 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
                 raise
             totals, stopped_reason = parser.totals, error.message
     except VkError as error:
-        if error.fatal or error.code in (15, 212):
+        # Only the community's own requests (groups.getById, wall.get) end a job with these.
+        if error.code in UNREACHABLE:
+            raise CommunityUnreachable(error) from None
+        if error.fatal or error.code == 212:
             raise JobFailed(error.message) from None
         if ctx["job_try"] < settings.arq_max_tries:
             raise Retry(defer=5 * ctx["job_try"]) from None  # resumes from the checkpoint
@@ -115,22 +106,6 @@ async def parse_vk_comments(ctx: dict[str, Any], args: ParseArgs) -> dict[str, A
         "stopped_reason": stopped_reason,
         "analysis_job": analysis_job,
     }
-
-
-async def notify_token_set_aside(ctx: dict[str, Any], fingerprint: str, code: int) -> None:
-    """Tell NOTIFY_CHAT_ID, else every admin, that VK rejected a token (once per token: the
-    pool calls this only in the worker that set it aside), in the default language."""
-    settings: Settings = ctx["settings"]
-    chats = [settings.notify_chat_id] if settings.notify_chat_id else sorted(settings.admin_ids)
-    with use_locale(settings.default_language):
-        text = _(
-            "VK token {fingerprint} is set aside: {reason}. Parsing goes on with the other "
-            "tokens; replace it in VK_TOKEN or VK_TOKENS, or it is tried again in a day.",
-            fingerprint=fingerprint,
-            reason=_(REJECTED[code]),
-        )
-    for chat_id in chats:
-        await ctx["redis"].enqueue_job("send_notification", chat_id=chat_id, text=text)
 
 
 async def analyse_afterwards(ctx: dict[str, Any], group_id: int) -> str:

@@ -9,12 +9,14 @@ from arq.connections import ArqRedis
 from core import subscriptions
 from core.catalog import DigestArgs, ParseArgs, WatchArgs
 from core.digest import digest_text, gather, last_digest, remember_digest
-from core.i18n import ngettext
+from core.i18n import _, ngettext, use_locale
 from core.jobstate import split_message
 from core.reports import statistics
 from core.settings import Settings
 from core.storage import Sessions, utcnow
-from worker.jobs.parse import parse_vk_comments
+from core.vk.community import notify_admins
+from core.vk.errors import VkError
+from worker.jobs.parse import CommunityUnreachable, parse_vk_comments
 
 
 async def send_digest(ctx: dict[str, Any], args: DigestArgs) -> dict[str, Any]:
@@ -45,8 +47,20 @@ async def send_digest(ctx: dict[str, Any], args: DigestArgs) -> dict[str, Any]:
 
 
 async def watch_vk_comments(ctx: dict[str, Any], args: WatchArgs) -> dict[str, Any]:
-    """Parse a watched community incrementally; tell the watching chat of new comments only."""
-    result = await parse_vk_comments(ctx, ParseArgs(group=args.group))
+    """Parse a watched community incrementally; tell the watching chat of new comments only.
+
+    When VK says the community cannot be read (none such, deleted, private) the watch is
+    paused, with one message to the admins, instead of failing every period; a slot enqueued
+    before the pause (or the /unwatch) reached the scheduler does nothing.
+    """
+    watch = await subscriptions.get_watch(ctx["sessions"], args.chat_id, args.group)
+    if watch is None or watch.paused_for is not None:
+        return {"skipped": "unwatched" if watch is None else "paused"}
+    try:
+        result = await parse_vk_comments(ctx, ParseArgs(group=args.group))
+    except CommunityUnreachable as error:
+        await pause_watch(ctx, args, error)
+        return {"paused": str(error), "paused_for": error.code}
     new = int(result.get("comments_new", 0))
     if new:
         name = result.get("group_name") or args.group
@@ -55,6 +69,23 @@ async def watch_vk_comments(ctx: dict[str, Any], args: WatchArgs) -> dict[str, A
         )
         await notify(ctx["redis"], f"watch:{ctx['job_id']}", args.chat_id, text)
     return {**result, "announced_to": args.chat_id if new else None}
+
+
+async def pause_watch(ctx: dict[str, Any], args: WatchArgs, error: CommunityUnreachable) -> None:
+    """Pause the watch; whoever paused it tells the admins why and how to resume it, once."""
+    settings: Settings = ctx["settings"]
+    if not await subscriptions.pause(ctx["sessions"], args.chat_id, args.group, error.code):
+        return
+    with use_locale(settings.default_language):
+        text = _(
+            "⏸ The watch of {group} for chat {chat} is paused: {reason}. Once the community "
+            "can be read again, /watch {group} in that chat resumes it; /unwatch {group} "
+            "ends it.",
+            group=args.group,
+            chat=args.chat_id,
+            reason=VkError.from_code(error.code, "").message,
+        )
+    await notify_admins(ctx["redis"], settings, text, job_id=f"watch-paused:{ctx['job_id']}")
 
 
 async def notify(redis: ArqRedis, job_id: str, chat_id: int, text: str) -> None:
