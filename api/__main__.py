@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from api.settings import ApiSettings
 from core.logs import setup_logging
 from core.settings import describe_error
+from core.shutdown import skip_final_collection
 
 
 def load() -> ApiSettings:
@@ -92,6 +93,7 @@ def main() -> int:
         log_config=None,  # keep the product's logging (and its secret filter)
         proxy_headers=False,
     )
+    skip_final_collection()
     return 0
 
 

@@ -15,6 +15,7 @@ from core.db import engine_for, make_sessionmaker, migrate
 from core.logs import setup_logging
 from core.redis_client import connect
 from core.settings import Settings, load_settings
+from core.shutdown import skip_final_collection
 from core.startup import require_services, services_problem
 
 if TYPE_CHECKING:
@@ -117,6 +118,7 @@ def main() -> int:
         return check(settings)
     setup_logging(settings.log_level, settings.secrets())
     asyncio.run(run_polling(settings))
+    skip_final_collection()
     return 0
 
 

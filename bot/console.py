@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
-import gc
 import itertools
 import os
 import signal
@@ -45,6 +44,7 @@ from core.preferences import language_for
 from core.queue import JobQueue
 from core.redis_server import RedisServer
 from core.settings import Settings, load_settings
+from core.shutdown import skip_final_collection
 
 CONSOLE_TOKEN = "1:console"
 DEMO_VK_TOKEN = "demo-token"
@@ -80,9 +80,7 @@ def console_main(options: ConsoleOptions) -> int:
         code = asyncio.run(run_console(options, base))
     except KeyboardInterrupt:  # Ctrl-C before the console took the signal over
         code = 130
-    # The interpreter's last full garbage collection walks every object left (seconds on a busy
-    # machine) although nothing left needs it: skipped, so that Ctrl-C ends within 2 s.
-    gc.freeze()
+    skip_final_collection()  # so that Ctrl-C ends within 2 s
     return code
 
 

@@ -24,15 +24,20 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from core.settings import MAX_OVERFLOW, POOL_SIZE, Settings
+from core.settings import MAX_OVERFLOW, POOL_SIZE, SQLITE_BUSY_TIMEOUT_S, Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
 def make_engine(
-    url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW
+    url: str,
+    *,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = MAX_OVERFLOW,
+    busy_timeout: float = SQLITE_BUSY_TIMEOUT_S,
 ) -> AsyncEngine:
-    """An async engine; SQLite gets WAL and a busy timeout so bot and worker can share it.
+    """An async engine; SQLite gets WAL and a busy timeout (seconds) so bot and worker can
+    share it.
 
     The pool sizes are PostgreSQL's: each process holds up to `pool_size + max_overflow`
     connections (SQLite keeps SQLAlchemy's own pool of file connections).
@@ -41,8 +46,9 @@ def make_engine(
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        engine = create_async_engine(url, connect_args={"timeout": busy_timeout})
+        pragmas = functools.partial(_sqlite_pragmas, busy_ms=round(busy_timeout * 1000))
+        event.listen(engine.sync_engine, "connect", pragmas)
         return engine
     return create_async_engine(
         url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
@@ -52,14 +58,17 @@ def make_engine(
 def engine_for(settings: Settings) -> AsyncEngine:
     """The engine of a process: `DATABASE_URL` with the pool sizes of the settings."""
     return make_engine(
-        settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        settings.db_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        busy_timeout=settings.sqlite_busy_timeout,
     )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

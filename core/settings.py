@@ -17,6 +17,8 @@ from core.crontab import cron_trigger
 IdSet = Annotated[frozenset[int], NoDecode]
 # SQLAlchemy's own defaults for a connection pool.
 POOL_SIZE, MAX_OVERFLOW = 5, 10
+# Seconds a SQLite statement waits for another process's lock before it fails.
+SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
 class Settings(BaseSettings):
@@ -68,6 +70,9 @@ class Settings(BaseSettings):
     # (a worker needs about ARQ_MAX_JOBS + 2 at once; the server's max_connections bounds all).
     db_pool_size: int = Field(POOL_SIZE, ge=1, le=1000)
     db_max_overflow: int = Field(MAX_OVERFLOW, ge=0, le=1000)
+    # SQLite only: how long a write waits for another process's lock (the bot's, a backup's)
+    # before it fails; a job then retries, a hook keeps trying (worker/resilience.py).
+    sqlite_busy_timeout: float = Field(SQLITE_BUSY_TIMEOUT_S, gt=0, le=3600)
 
     # access and notifications
     admin_ids: IdSet = frozenset()

@@ -166,6 +166,9 @@ def app_env(
         ALLOWED_USER_IDS=str(ALLOWED_ID),
         ARQ_QUEUE_NAME=f"arq:test:{uuid.uuid4().hex[:8]}",
         PROGRESS_INTERVAL="0.2",
+        # A job waits for the worker's next poll: half the shipped 0.5 s on average, at each
+        # step of a chain (parse, analysis, statistics, the closing message).
+        ARQ_POLL_DELAY="0.1",
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
         # No recurring job fires in the middle of a test that did not ask for one.

@@ -171,6 +171,7 @@ async def test_locked_database_makes_the_job_retry(
     """The database locked for longer than SQLite's busy timeout under a running parse: the job
     retries from its checkpoint, the hooks wait it out, the worker stays up, nothing half-written
     stays and the chat gets one closing message."""
+    env = {**env, "SQLITE_BUSY_TIMEOUT": "5"}  # the shipped 30 s, waited twice, is a minute
     async with processes(
         Process("bot", env, tmp_path / "bot.log"), Process("worker", env, tmp_path / "a.log")
     ) as running:

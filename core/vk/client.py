@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import functools
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 import vk_api
@@ -20,6 +24,8 @@ from core.vk.errors import VkError
 from core.vk.tokens import DAILY_LIMIT, REJECTED, TokenPool
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 OFFICIAL_URL = "https://api.vk.ru/method"
 MAX_EXECUTE_CALLS = 25
@@ -194,7 +200,7 @@ class VkClient:
                     return None
                 self.requests_sent += 1
                 signed = {**params, "access_token": token.secret}
-                response: dict[str, Any] = await asyncio.to_thread(
+                response: dict[str, Any] = await in_daemon_thread(
                     _send, api, method, signed, sent_at
                 )
                 if not _daily_limit_inside(response):
@@ -231,6 +237,32 @@ class VkClient:
             delay = min(30.0, 0.5 * 2 ** (failures - 1)) * random.uniform(0.5, 1.5)
             log.warning("VK %s: %s; retry %d in %.1fs", method, error, failures, delay)
             await asyncio.sleep(delay)
+
+
+async def in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
+    """`asyncio.to_thread`, but in a daemon thread of its own: a process stopping mid-request
+    (SIGTERM, Ctrl-C) exits at once. The default executor's threads are joined at exit, so a
+    held request kept a stopping worker alive up to VK_TIMEOUT (20 s, above Docker's 10 s
+    stop grace) for an answer nobody reads; a cancelled call's answer is dropped."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(outcome: Callable[[], object]) -> None:
+        if not future.done():  # else cancelled meanwhile
+            outcome()
+
+    def run() -> None:
+        outcome: Callable[[], object]
+        try:
+            outcome = functools.partial(future.set_result, context.run(function, *args))
+        except BaseException as error:
+            outcome = functools.partial(future.set_exception, error)
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            loop.call_soon_threadsafe(settle, outcome)
+
+    threading.Thread(target=run, name="vk-request", daemon=True).start()
+    return await future
 
 
 def _daily_limit_inside(response: dict[str, Any]) -> bool:
