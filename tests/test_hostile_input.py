@@ -32,6 +32,7 @@ from bot.app import build_dispatcher
 from bot.handlers.control import job_id_of
 from bot.handlers.jobs import positional, usage_reply
 from bot.scheduler import BotScheduler
+from core.audit import audit_trail
 from core.catalog import COMMANDS
 from core.db import make_engine, make_sessionmaker, migrate
 from core.queue import JobQueue, explain, validate_args
@@ -153,10 +154,16 @@ class Chat:
     def audit_rows(self) -> int:
         return int(self.database.execute("SELECT count(*) FROM job_audit").fetchone()[0])
 
+    async def written_rows(self) -> int:
+        """Audit rows once the bot's trail has written what it holds (it writes in batches,
+        so a row counted without waiting belongs to whichever action came next)."""
+        await audit_trail(self.queue.sessions).flush()
+        return self.audit_rows()
+
     async def check(self, act: object) -> list[str]:
         """Run an action (a message or a button press); return the bot's answers, after
         checking that nothing failed and that at most one job was stored."""
-        calls, rows = len(self.tg.calls), self.audit_rows()
+        calls, rows = len(self.tg.calls), await self.written_rows()
         await self.deliver()
         new_calls = self.tg.calls[calls:]
         # "not modified": a Refresh with nothing new to show, which the handler expects.
@@ -165,7 +172,7 @@ class Chat:
         assert not self.errors.records, f"{act!r}: {self.errors.records}"
         answers = [str(c.params.get("text", "")) for c in new_calls if c.method != "getUpdates"]
         assert not any("Something went wrong" in a for a in answers), (act, answers)
-        added = self.audit_rows() - rows
+        added = await self.written_rows() - rows
         assert added in (0, 1), (act, added)
         if any(a.startswith(("⚠️", "⛔")) for a in answers):
             assert added == 0, (act, answers)
