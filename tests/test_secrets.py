@@ -16,7 +16,9 @@ import redis.asyncio as aioredis
 from arq.connections import ArqRedis
 from arq.jobs import Job, JobResult
 
+from core.audit import audit_trail
 from core.catalog import JobArgs, JobSpec
+from core.db import make_engine, make_sessionmaker, migrate
 from core.jobstate import JobFailed
 from core.logs import guard_secrets
 from core.queue import Origin
@@ -277,12 +279,19 @@ async def test_failure_text_is_short_and_masked(name: str, tmp_path: Path) -> No
     setattr(jobs, name, globals()[name])  # a job of worker.jobs, run by the real job wrapper
     spec = JobSpec(name=name, args=NoArgs, title="Fail", describe=lambda _: "", card=False)
     function = _bind(spec)
-    ctx = {"settings": Settings(_env_file=None, data_dir=tmp_path), "job_id": "j1", "job_try": 1}
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'audit.sqlite3'}"
+    await migrate(database_url)
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)  # the wrapper records the start in the audit trail
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    ctx = {"settings": settings, "sessions": sessions, "job_id": "j1", "job_try": 1}
     try:
         with pytest.raises(JobFailed) as failed:
             await function.coroutine(ctx, **Origin(chat_id=None, language="en").carried())
     finally:
         delattr(jobs, name)
+        await audit_trail(sessions).flush()
+        await engine.dispose()
     reason = str(failed.value)
     assert len(reason) <= 300 and not leaked(reason), reason
     if name == "fail_with_sql_error":
