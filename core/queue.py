@@ -209,9 +209,9 @@ class JobQueue:
         # Two askers of one id at the same moment both get here; arq enqueues an id atomically
         # while its job or result exists, so exactly one of them enqueues it (and records it).
         job = await self.redis.enqueue_job(spec.name, _job_id=job_id, **payload, **origin.carried())
-        if job is None and claim is None:  # a uuid collided: worth seeing
-            raise RuntimeError(f"job id {job_id} already exists")
         if job is None:
+            if claim is None:  # a uuid collided: worth seeing
+                raise RuntimeError(f"job id {job_id} already exists")
             return Submitted(job_id, existing=True)
         if claim is not None:
             # As long as arq keeps the job's result (arq alone refuses the id only that long).

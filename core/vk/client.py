@@ -132,11 +132,11 @@ class VkClient:
             results += await self._execute(calls[start : start + MAX_EXECUTE_CALLS])
         return results
 
-    async def run_taken(self, take: Take) -> tuple[list[Call], list[Any | VkError]]:
+    async def run_taken(self, take: Take) -> list[Any | VkError]:
         """Run up to 25 calls in one `execute`, chosen at the last moment: `take` is asked once a
         lane and a token's slot are free, so the batch holds what queued up while it waited (a
-        batch filled when it began to wait went out part-empty). Returns the calls taken and
-        their results as `run` does; nothing is sent when `take` gives nothing."""
+        batch filled when it began to wait went out part-empty). Returns the results of the
+        calls `take` gave, as `run` does; nothing is sent when it gives nothing."""
         taken: list[Call] = []
 
         def execute_code() -> dict[str, Any] | None:
@@ -144,18 +144,17 @@ class VkClient:
             return {"code": _execute_code(taken)} if taken else None
 
         if not self.batching:
-            taken += take()
-            return taken, await self._each(taken)
+            return await self._each(take())
         try:
             raw = await self._request("execute", execute_code)
         except VkError as error:
             if not taken:  # refused before a slot (every token set aside): say it to them
                 taken += take()[:MAX_EXECUTE_CALLS]
-            return taken, await self._refused(taken, error)
-        return taken, ([] if raw is None else _execute_results(taken, raw))
+            return await self._refused(taken, error)
+        return [] if raw is None else _execute_results(taken, raw)
 
     async def _execute(self, calls: list[Call]) -> list[Any | VkError]:
-        return (await self.run_taken(lambda: calls))[1]
+        return await self.run_taken(lambda: calls)
 
     async def _refused(self, calls: list[Call], error: VkError) -> list[Any | VkError]:
         """What an `execute` VK refused becomes: plain calls, two halves, or the error."""

@@ -131,9 +131,13 @@ class WallParser:
             raise self._error
         return self.totals
 
+    def _stopping(self) -> bool:
+        """Nothing new is sent after a job-ending error or once the limit is reached."""
+        return self._error is not None or self._limit_reached()
+
     def _unclaimed_work(self) -> bool:
         """Whether work is queued beyond what the batches waiting for a slot will take."""
-        if self._error is not None or self._limit_reached():
+        if self._stopping():
             return False
         wall_page = not self._wall_ended and not self._wall_pending
         return len(self._queue) + wall_page > self._waiting * MAX_EXECUTE_CALLS
@@ -142,7 +146,7 @@ class WallParser:
         """Up to 25 calls: queued comment pages, plus the next wall page when they run low."""
         self._waiting -= 1
         batch: list[Item] = []
-        if self._error is not None or self._limit_reached():
+        if self._stopping():
             return batch
         low = len(self._queue) < self.parallel * MAX_EXECUTE_CALLS
         if low and not self._wall_ended and not self._wall_pending:
@@ -160,7 +164,7 @@ class WallParser:
             batch.extend(self._next_batch())
             return [item.call(self.owner_id) for item in batch]
 
-        _calls, results = await self.client.run_taken(take)
+        results = await self.client.run_taken(take)
         return batch, results
 
     def _fail(self, error: VkError) -> None:
