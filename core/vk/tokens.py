@@ -266,16 +266,16 @@ class TokenPool:
         for token in self.tokens:
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.get(token.aside_key)
-                pipe.ttl(token.aside_key)
+                pipe.pttl(token.aside_key)
                 pipe.get(token.sent_key(bucket))
                 pipe.get(token.sent_key(bucket - 1))
-                code, ttl, current, previous = await pipe.execute()
+                code, pttl_ms, current, previous = await pipe.execute()
             sent = int(current or 0) + int(previous or 0) * earlier
             states.append(
                 TokenState(
                     fingerprint=token.fingerprint,
                     aside_code=int(code) if code is not None else None,
-                    aside_for_s=max(0, int(ttl)),
+                    aside_for_s=max(0, int(pttl_ms) // 1000),
                     last_minute=round(sent),
                 )
             )
