@@ -17,7 +17,10 @@ summary="${SOAK_SUMMARY:-$logs/summary.txt}"
 
 say() { echo "$*" | tee -a "$summary"; }
 
+# What scripts/test.sh prepares, so each run is the README's test command.
 scripts/bootstrap.sh --dev >/dev/null || exit 1
+scripts/browser.sh
+scripts/deploy_tools.sh
 
 # A busy loop on one core for as long as the runs may take at most.
 timeout "$((runs * run_timeout))" .venv/bin/python -c 'while True: pass' &
