@@ -91,12 +91,15 @@ async def test_statistics_recount_only_changed_days(sessions: storage.Sessions) 
 
 async def test_time_zone_change_recomputes_local_days(sessions: storage.Sessions) -> None:
     """A comment at 22:30 UTC falls on the next day in Vladivostok: after TIMEZONE changes the
-    days are recomputed and the statistics rebuilt, so the day counts move with it."""
+    days are recomputed and the statistics rebuilt, so the day counts move with it. The
+    comment at 20:05 Moscow time 8 days ago moves to the next day there, leaving its day
+    empty: that day's keyword counts go too, so the keywords are still /keywords' own."""
     await seed(sessions)
     late = datetime.combine(datetime.now(UTC).date() - timedelta(days=3), datetime.min.time())
     late = late.replace(hour=22, minute=30, tzinfo=UTC)
     vk = {"id": 998, "from_id": 2010, "date": int(late.timestamp()), "text": "поздно"}
     await storage.save_comments(sessions, [comment_row(OWNER, 5, vk, None, ZONE)])
+    await analysis.analyse_scope(sessions, analysis.Scope(OWNER))
     await refresh(sessions)
     vladivostok = ZoneInfo("Asia/Vladivostok")
     assert await ensure_zone(sessions, "Asia/Vladivostok", vladivostok) == CURRENT + PREVIOUS + 2
@@ -105,6 +108,12 @@ async def test_time_zone_change_recomputes_local_days(sessions: storage.Sessions
     summary = await summarize(sessions, OWNER, first, last)
     assert summary.per_day.get(late.date() + timedelta(days=1), 0) >= 1
     assert sum(summary.hours) == summary.comments
+    everything = await summarize(sessions, OWNER, *period(60, vladivostok))
+    ranked, comments = await analysis.keywords(sessions, OWNER, 10, 60)
+    assert everything.analyzed == comments == STORED + 1
+    phrase = analysis.analyzer().phrase_text
+    assert everything.keywords == [(phrase(k.term), k.count) for k in ranked]
+    assert ("текст", STORED) in everything.keywords
     assert await ensure_zone(sessions, "Asia/Vladivostok", vladivostok) == 0  # only once
 
 
