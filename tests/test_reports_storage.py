@@ -22,6 +22,7 @@ from core.reports.export import Exported, export, prepare_upload
 from core.reports.localtime import ensure_zone, period
 from core.reports.statistics import refresh
 from core.reports.summary import Limits, summarize, summarize_all
+from core.text.keywords import count_document, rank_keywords
 from core.vk.wall_items import author_rows, comment_row, post_row
 from fakevk.people import full_name, profile
 from tests.report_fixture import (
@@ -221,15 +222,16 @@ def ranked(counts: Counter[Any], top: int) -> list[tuple[Any, int]]:
 
 
 async def test_report_of_all_is_grouped_and_exact(sessions: storage.Sessions) -> None:
-    """Every section and the totals of the report of all communities equal what the stored
-    comments give counted one by one here; and it reads them with as many statements as the
-    report of one community (grouped queries, no loop over the communities)."""
+    """Every section and the totals of the report of all communities (their keywords too)
+    equal what the stored comments give counted one by one here; and it reads them with as
+    many statements as the report of one community, plus one for the keywords of all
+    (grouped queries, no loop over the communities)."""
     await seed_random(sessions, ZONE)
     first, last = period(30, ZONE)
     async with sessions() as session:
         stored = (
             await session.execute(
-                select(Comment.owner_id, Comment.post_id, Comment.from_id).where(
+                select(Comment.owner_id, Comment.post_id, Comment.from_id, Comment.terms).where(
                     Comment.local_day >= first,
                     Comment.local_day <= last,
                     Comment.deleted.is_(False),
@@ -247,15 +249,24 @@ async def test_report_of_all_is_grouped_and_exact(sessions: storage.Sessions) ->
     all_statements, statements[:] = len(statements), []
     await summarize(sessions, next(iter(VOCABULARY)), first, last, Limits(keywords=0))
     event.remove(engine, "before_cursor_execute", record)
-    assert all_statements == len(statements) == 5
+    assert all_statements == len(statements) + 1 == 6
 
     assert everything.comments == len(stored)
-    assert everything.authors == len({author for _, _, author in stored})
+    assert everything.authors == len({author for _, _, author, _ in stored})
     assert [(a.author_id, a.comments) for a in everything.top_authors] == ranked(
-        Counter(author for _, _, author in stored), 5
+        Counter(author for _, _, author, _ in stored), 5
     )
+    mentions: Counter[str] = Counter()
+    analysed = [terms for *_, terms in stored if terms is not None]
+    for terms in analysed:
+        count_document(mentions, analysis.decode_terms(terms))
+    keywords = rank_keywords(mentions, analysis.general_background(), 10)
+    phrase = analysis.analyzer().phrase_text
+    assert everything.analyzed == len(analysed) > 0
+    assert everything.keywords == [(phrase(k.term), mentions[k.term]) for k in keywords]
+    assert len(everything.keywords) == 10
     for section in everything.sections:
-        own = [(post, author) for owner, post, author in stored if owner == section.owner_id]
+        own = [(post, author) for owner, post, author, _ in stored if owner == section.owner_id]
         assert section.comments == len(own)
         assert section.authors == len({author for _, author in own})
         assert [(a.author_id, a.comments) for a in section.top_authors] == ranked(
@@ -264,7 +275,7 @@ async def test_report_of_all_is_grouped_and_exact(sessions: storage.Sessions) ->
         assert [(p.post_id, p.comments) for p in section.top_posts] == ranked(
             Counter(post for post, _ in own), 3
         )
-    posts = Counter((owner, post) for owner, post, _ in stored)
+    posts = Counter((owner, post) for owner, post, _, _ in stored)
     assert [((p.owner_id, p.post_id), p.comments) for p in everything.top_posts] == ranked(posts, 3)
 
 
