@@ -159,12 +159,14 @@ VOCABULARY = {
 COMMON = "погода сегодня хороший вопрос спасибо фото друг город"
 
 
-async def seed_random(sessions: storage.Sessions, zone: ZoneInfo) -> None:
+async def seed_random(
+    sessions: storage.Sessions, zone: ZoneInfo, now: datetime | None = None
+) -> None:
     """Three communities over 80 days: comments at random moments (many near midnight, where
     the local day differs from the UTC one), replies, likes, deletions, named and unnamed
     authors, texts from each community's words and common ones, then the real analysis."""
     rng = random.Random(20261130)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     for owner, words in VOCABULARY.items():
         await storage.save_group(sessions, -owner, f"club{-owner}", f"Сообщество {-owner}")
         created = int(now.timestamp()) - 86400 * 90
@@ -202,8 +204,9 @@ async def test_same_report_on_both_databases(sessions: storage.Sessions, tmp_pat
     await migrate(url)
     engine = make_engine(url)
     reference = make_sessionmaker(engine)
+    now = datetime.now(UTC)  # one moment for both: a comment's hour must not move between them
     for db in (sessions, reference):
-        await seed_random(db, ZONE)
+        await seed_random(db, ZONE, now)
     for days in (7, 30):
         first, last = period(days, ZONE)
         for owner in VOCABULARY:
