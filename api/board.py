@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from api.schemas import utc
 from core import jobstate, storage
-from core.catalog import CATALOG
+from core.catalog import CATALOG, seconds_text
 from core.i18n import N_, _
 from core.models import JobAudit
 from core.queue import JobQueue
@@ -101,8 +101,10 @@ def recent_row(audit: JobAudit) -> dict[str, Any]:
         "job_id": audit.job_id,
         "what": title(audit.job_name),
         "status": audit.status,
-        "status_text": audit.status.replace("_", " "),  # English until core names statuses
-        "duration_s": round(duration, 1) if duration is not None else None,
+        "status_text": jobstate.status_word(audit.status),
+        "duration": _("{seconds} s", seconds=seconds_text(duration))
+        if duration is not None
+        else None,
         "error": audit.summary if audit.status in ("failed", "aborted") else None,
         "enqueued_at": enqueued.isoformat() if enqueued else None,
         "open": audit.status in OPEN,
