@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from api.schemas import utc
 from core import jobstate, storage
-from core.catalog import CATALOG
-from core.i18n import N_, _
+from core.i18n import N_, _, seconds_text
 from core.models import JobAudit
 from core.queue import JobQueue
 
@@ -49,11 +48,6 @@ def labels() -> dict[str, str]:
     return {key: _(text) for key, text in LABELS.items()}
 
 
-def title(job_name: str | None) -> str:
-    spec = CATALOG.get(job_name or "")
-    return _(spec.title) if spec else job_name or _("Job")
-
-
 async def live_workers(queue: JobQueue) -> list[str]:
     """Worker ids (host:pid) whose heartbeat key is alive."""
     prefix = jobstate.worker_key("")
@@ -72,7 +66,7 @@ async def running_jobs(queue: JobQueue) -> list[dict[str, Any]]:
         rows.append(
             {
                 "job_id": job_id,
-                "what": title(audit.job_name if audit else None),
+                "what": jobstate.title_of(audit.job_name if audit else None),
                 "progress": jobstate.format_progress(progress),
                 "percent": 100 * done // total if total else None,
             }
@@ -99,10 +93,12 @@ def recent_row(audit: JobAudit) -> dict[str, Any]:
     enqueued = utc(audit.enqueued_at)
     return {
         "job_id": audit.job_id,
-        "what": title(audit.job_name),
+        "what": jobstate.title_of(audit.job_name),
         "status": audit.status,
-        "status_text": audit.status.replace("_", " "),  # English until core names statuses
-        "duration_s": round(duration, 1) if duration is not None else None,
+        "status_text": jobstate.status_word(audit.status),
+        "duration": _("{seconds} s", seconds=seconds_text(duration))
+        if duration is not None
+        else None,
         "error": audit.summary if audit.status in ("failed", "aborted") else None,
         "enqueued_at": enqueued.isoformat() if enqueued else None,
         "open": audit.status in OPEN,

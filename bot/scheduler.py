@@ -22,6 +22,7 @@ from core.catalog import CATALOG, JobArgs, JobSpec, WatchArgs
 from core.crontab import cron_trigger
 from core.queue import JobQueue
 from core.schedule import (
+    Recurring,
     catch_up,
     current_slot,
     enqueue_slot,
@@ -37,10 +38,9 @@ WATCH_SYNC_S = 60
 
 @dataclass(frozen=True)
 class Planned:
-    """One recurring job as /schedule shows it: next run None when it is off."""
+    """One recurring job as /schedule shows it: next run None when it is not scheduled."""
 
-    key: str
-    rule: str
+    recurring: Recurring
     next_run: datetime | None
 
 
@@ -145,10 +145,7 @@ class BotScheduler:
 
     def plan(self) -> list[Planned]:
         """Each recurring job with its rule and next run, for /schedule."""
-        return [
-            Planned(rule.key, rule.rule, self.next_run(rule.key))
-            for rule in recurring(self.settings)
-        ]
+        return [Planned(rule, self.next_run(rule.key)) for rule in recurring(self.settings)]
 
     def watch_next_run(self, chat_id: int, group: str) -> datetime | None:
         return self.next_run(watch_key(chat_id, group))

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from babel.numbers import format_decimal
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from core.groups import normalize_group
-from core.i18n import N_, _, current_language, ngettext
+from core.i18n import N_, _, ngettext, seconds_text
 from core.jobargs import JobArgs as JobArgs
 from core.maintenance.args import BackupArgs, CleanupArgs
 from core.maintenance.texts import describe_backup, describe_cleanup
@@ -224,11 +223,6 @@ def _posts_line(result: dict[str, Any]) -> str:
     if "duration_s" in result:
         text += _(", in {seconds} s", seconds=seconds_text(result["duration_s"]))
     return text + "."
-
-
-def seconds_text(value: object) -> str:
-    """A duration to a tenth of a second, as the reader writes decimals ("1,5" in Russian)."""
-    return format_decimal(round(float(str(value)), 1), locale=current_language())
 
 
 def _why_nothing_new(result: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 from aiogram.utils.i18n import I18n
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGES = ("ru", "en")
@@ -87,6 +88,11 @@ def use_locale(language: str) -> Iterator[None]:
     """Texts made inside the block are in `language` ("ru" or "en")."""
     with I18N.use_locale(language if language in LANGUAGES else SOURCE_LANGUAGE):
         yield
+
+
+def seconds_text(value: object) -> str:
+    """A duration to a tenth of a second, as the reader writes decimals ("1,5" in Russian)."""
+    return format_decimal(round(float(str(value)), 1), locale=current_language())
 
 
 def language_of(telegram_code: str | None, default: str) -> str:

@@ -253,15 +253,17 @@ class JobQueue:
         `ended`: how the job ended, when the caller knows (the worker, of a job that returned:
         arq stored its result before the end hook); else read from arq.
         """
-        view = ended or await job_view(
-            self.redis, self.sessions, job_id, self.queue_name, read_audit=origin is None
-        )
+        read_audit = origin is None
         if origin is None:
-            audit = view.audit
+            audit = await storage.get_job(self.sessions, job_id)
             origin = Origin(audit.chat_id, audit.language) if audit else Origin(None, None)
         # Whoever closes it (worker, sweeper, the bot for an aborted queued job), the job closes
-        # in the language of the person who asked for it.
+        # in the language of the person who asked for it: the reason of a failure the view reads
+        # from arq ("aborted", a time limit) too, so the view is read in that language.
         with use_locale(origin.language or self.settings.default_language):
+            view = ended or await job_view(
+                self.redis, self.sessions, job_id, self.queue_name, read_audit=read_audit
+            )
             if view.status == "lost":  # arq holds nothing of it any more (Redis lost its data)
                 view.status, view.error = "failed", _("lost from the queue")
             if view.status not in ENDED:

@@ -31,12 +31,13 @@ say "soak: $runs runs of pytest $*, beside a process burning one core; logs in $
 passed=0
 for run in $(seq 1 "$runs"); do
     started=$(date +%s)
-    timeout "$run_timeout" .venv/bin/python -m pytest -q -p no:cacheprovider "$@" \
+    timeout "$run_timeout" .venv/bin/python -m pytest -v -p no:cacheprovider "$@" \
         >"$logs/run$run.log" 2>&1
     code=$?
     verdict=$([ "$code" -eq 0 ] && echo PASS || echo FAIL)
     last=$(tail -n 1 "$logs/run$run.log")
-    [ "$code" -eq 124 ] && last="timed out after $run_timeout s"
+    # -v names each test as it starts: a run stopped by its bound says where it was.
+    [ "$code" -eq 124 ] && last="timed out after $run_timeout s in $(grep -o '^tests/[^ ]*' "$logs/run$run.log" | tail -n 1)"
     say "run $run/$runs: $verdict in $(($(date +%s) - started)) s: $last (log: $logs/run$run.log)"
     if [ "$verdict" = FAIL ]; then
         say "soak: stopped at the first failure: $passed of $runs runs passed"

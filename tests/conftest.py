@@ -53,6 +53,12 @@ def count_comments(
     raise KeyError(group_id)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # A run stopped by SIGTERM (a CI or soak time bound) unwinds like Ctrl-C: the fixtures'
+    # servers run in sessions of their own (so tests can kill them) and would outlive it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     server = RedisServer().start()

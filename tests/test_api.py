@@ -4,11 +4,15 @@ Redis and SQLite, the fake VK and Telegram APIs; every request over real HTTP.""
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import sqlite3
 from pathlib import Path
 
+import httpx
+
 from api.routers.comments import CATALOG_SHORTCUTS
-from core.catalog import CATALOG
+from core.catalog import CATALOG, KeywordsArgs
 from core.db import make_engine, make_sessionmaker, migrate
 from tests.apitools import (
     ADMIN_TOKEN,
@@ -172,9 +176,12 @@ def analysed_ids(env: dict[str, str]) -> tuple[set[int], set[int]]:
     return {i for i, terms in rows if terms is not None}, {i for i, terms in rows if terms is None}
 
 
-async def test_analyze_named_comments(app_env: dict[str, str], tmp_path: Path) -> None:
+async def test_analyze_named_comments(
+    app_env: dict[str, str], fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
     """`comment_ids=` analyses just those comments of the community (others stay unanalysed),
-    lists their lemmas, and names the ids it does not have; asked again, they are done."""
+    lists their lemmas, and names the ids it does not have; asked again, they are done. Then
+    the rest of the wall is analysed, its keywords ranked and its report delivered to a chat."""
     env = api_env(app_env, AUTO_ANALYZE="false")
     async with api_running(env, tmp_path) as client:
         parse = await client.post(PARSE, params={"group_id": DEMO}, headers=bearer(USER_TOKEN))
@@ -210,6 +217,62 @@ async def test_analyze_named_comments(app_env: dict[str, str], tmp_path: Path) -
         repeated = (await wait_status(client, again.json()["data"]["job_id"]))["result"]
         assert (repeated["comments_analyzed"], repeated["analysed_before"]) == (0, 3)
         assert repeated["lemmas"] == result["lemmas"]
+        await analyse_the_rest(client, env, waiting)
+        await keywords_and_report(client, fake_tg, len(done | waiting))
+
+
+async def analyse_the_rest(client: httpx.AsyncClient, env: dict[str, str], rest: set[int]) -> None:
+    """Without comment_ids the batch analyses every comment not analysed yet."""
+    batch = await client.post(ANALYZE, params={"group_id": DEMO}, headers=bearer(USER_TOKEN))
+    assert batch.status_code == 202, batch.text
+    assert batch.json()["data"]["function"] == "process_batch_comments"
+    ended = await wait_status(client, batch.json()["data"]["job_id"])
+    assert ended["status"] == "complete", ended
+    assert ended["result"]["comments_analyzed"] == len(rest), ended
+    assert f"{len(rest)} comments analysed" in ended["status_text"], ended
+    done, waiting = analysed_ids(env)
+    assert done >= rest and not waiting, "every stored comment is analysed now"
+
+
+async def keywords_and_report(
+    client: httpx.AsyncClient, fake_tg: FakeTelegram, stored: int
+) -> None:
+    """The community's keywords over HTTP; its report sent to the chat the request named."""
+    query = {"group_id": DEMO, "analysis_type": "keywords"}
+    keywords = await client.post(ANALYZE, params=query, headers=bearer(USER_TOKEN))
+    assert keywords.status_code == 202, keywords.text
+    ranked = await wait_status(client, keywords.json()["data"]["job_id"])
+    assert ranked["status"] == "complete", ranked
+    result = ranked["result"]
+    assert result["analyzed_now"] == 0 and result["comments"] > 0, result
+    assert len(result["keywords"]) == KeywordsArgs.model_fields["n"].default, result
+    for term, score, count in result["keywords"]:
+        assert term and score > 0 and 1 <= count <= result["comments"], result
+    assert result["keywords"][0][0] in ranked["status_text"], ranked
+
+    # 3650 days: the whole wall (its fixed dates lie within the longest period a report covers).
+    report = await client.post(
+        "/api/v1/comments/report/async",
+        params={"notify_chat_id": ADMIN_ID},
+        json={"group": DEMO, "days": 3650},
+        headers=bearer(USER_TOKEN),
+    )
+    assert report.status_code == 202, report.text
+    job_id = report.json()["data"]["job_id"]
+    made = await wait_status(client, job_id)
+    assert made["status"] == "complete", made
+    assert made["result"]["delivered"] is True, made
+    assert made["result"]["comments"] == made["result"]["rows"] == stored, made
+    closing = await fake_tg.wait_for_message(ADMIN_ID, job_id, timeout=60)
+    sent = fake_tg.messages(ADMIN_ID)
+    assert [m.kind for m in sent] == ["photo", "text", "document", "document", "text"], sent
+    chart, summary, csv_doc, xlsx_doc, last = sent
+    assert last == closing and "Report for" in closing.text
+    assert chart.document_bytes and summary.text
+    assert (csv_doc.document_name or "").endswith(".csv")
+    assert (xlsx_doc.document_name or "").endswith(".xlsx")
+    table = list(csv.reader(io.StringIO((csv_doc.document_bytes or b"").decode("utf-8-sig"))))
+    assert len(table) == 1 + stored, "a header and every stored comment"
 
 
 CLEANUP = "/api/v1/comments/cleanup/async"

@@ -13,13 +13,15 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psutil
 import pytest
 
 from core.catalog import CATALOG
+from core.crontab import cron_trigger, next_slot
 from tests.conftest import ROOT
 from tests.test_processes import clean_env, run
 
@@ -193,3 +195,20 @@ def test_worker_help_lists_its_subcommands(tmp_path: Path) -> None:
     wrong = run(["-m", "worker", "parse"], clean_env(tmp_path), timeout=60)
     assert wrong.returncode == 2
     assert "invalid choice: 'parse'" in wrong.stderr
+
+
+def test_the_console_runs_the_scheduler_too(tmp_path: Path) -> None:
+    """Console mode schedules the recurring jobs as the bot does: /schedule shows a rule's next
+    run (a console without the scheduler running would say "not planned")."""
+    zone = ZoneInfo("Europe/Moscow")
+    trigger = cron_trigger("30 4 * * *", zone)
+    env = english_env(tmp_path, SCHEDULE_STATISTICS="30 4 * * *", TIMEZONE=zone.key)
+    started = datetime.now(UTC)
+    done = run([*DEMO, "--data-dir", str(tmp_path / "demo")], env, stdin="/schedule\n")
+    ended = datetime.now(UTC)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # The slot after the moment the console started its scheduler, somewhere in this run.
+    slots = [next_slot(trigger, moment) for moment in (started, ended)]
+    expected = {slot.astimezone(zone).strftime("%d.%m.%Y %H:%M") for slot in slots if slot}
+    line = re.search(r"^• Statistics recount: 30 4 \* \* \*, next run (.+)$", done.stdout, re.M)
+    assert line is not None and line[1] in expected, done.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ async def test_watches_are_for_admins_survive_a_restart_and_speak_only_of_new_co
     app_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram
 ) -> None:
     env = {**app_env, "WATCH_MIN_MINUTES": "1", "PARSE_DEFAULT_LIMIT": "1000"}
+    env["SCHEDULE_STATISTICS"] = "30 4 * * *"  # /schedule lists it with its next run
     async with running(env, tmp_path) as processes:
         for command in ("/watch fishing_club", "/schedule", "/digest on", "/watches"):
             refusal = await ask(fake_tg, ALLOWED_ID, command, "is for admins only")
@@ -91,6 +93,11 @@ async def test_watches_are_for_admins_survive_a_restart_and_speak_only_of_new_co
         plan = await ask(fake_tg, ADMIN_ID, "/schedule", "Recurring jobs")
         assert "fishing_club for chat 1001: every 1 minute" in plan
         assert "Daily digest: off (SCHEDULE_DIGEST is empty)" in plan
+        assert re.search(
+            r"^• Statistics recount: 30 4 \* \* \*, next run \d\d\.\d\d\.\d{4} 04:30$",
+            plan,
+            flags=re.MULTILINE,
+        ), plan
 
         # The next check finds nothing new and says nothing.
         await wait_until("a second watch check", lambda: len(watch_runs(env)) >= 2, timeout=180)

@@ -174,6 +174,57 @@ class Writer:
         raise AssertionError(f"the writer wrote {len(self.batches)} batches of {batches}")
 
 
+async def test_cleanup_lets_a_parse_commit_between_its_transactions(
+    sessions: storage.Sessions,
+) -> None:
+    """In batches, the cleanup leaves the database to others between its transactions: at each
+    pause it waits for a commit of a writer storing comments as a parse does (a cleanup holding
+    SQLite's write lock through one long transaction would never see it), and it still deletes
+    exactly the old rows, none of the writer's."""
+    await seed(sessions)
+    cutoff = datetime.now(UTC) - timedelta(days=30)
+    old = cutoff - timedelta(days=100)
+    await storage.save_posts(sessions, [post_row(OWNER, {"id": 100, "date": at(old), "text": ""})])
+    await storage.save_comments(
+        sessions, [comment(100, 300 + i, old + timedelta(hours=i)) for i in range(20)]
+    )
+    before = await tables(sessions)
+    async with sessions() as session:
+        doomed = await session.execute(
+            select(Comment.owner_id, Comment.post_id, Comment.comment_id).where(
+                Comment.date < cutoff
+            )
+        )
+        old_keys = {tuple(row) for row in doomed}
+    planned = await preview(sessions, cutoff)
+    assert planned.comments == len(old_keys) > 20 and planned.posts == 2
+
+    writer = Writer(sessions)
+    commits_seen: list[int] = []  # the writer's commits at each pause of the cleanup
+
+    async def pause(_done: Deleted) -> None:
+        commits_seen.append(len(writer.batches))
+        await writer.until(commits_seen[-1] + 1)
+
+    writing = asyncio.create_task(writer.run())
+    try:
+        await writer.until(1)
+        done = await delete_old(sessions, cutoff, batch=5, progress=pause)
+    finally:
+        writer.stop.set()
+        await writing
+    transactions = -(-planned.comments // 5) + 1  # the two old posts go in one
+    assert done.transactions == len(commits_seen) == transactions, commits_seen
+    assert commits_seen == sorted(set(commits_seen))  # the writer committed at every pause
+    assert (done.comments, done.posts) == (planned.comments, planned.posts)
+
+    after = await tables(sessions)
+    kept = [row for row in before["vk_comments"] if tuple(row[:3]) not in old_keys]
+    assert [row for row in after["vk_comments"] if row[1] != WRITER_POST] == kept
+    written = {(OWNER, WRITER_POST, r["comment_id"]) for b in writer.batches for r in b}
+    assert {tuple(row[:3]) for row in after["vk_comments"] if row[1] == WRITER_POST} == written
+
+
 async def test_backup_during_writes_is_sound_and_restores_identically(
     sessions: storage.Sessions, tmp_path: Path
 ) -> None:

@@ -22,6 +22,7 @@ from core.reports.export import Exported, export, prepare_upload
 from core.reports.localtime import ensure_zone, period
 from core.reports.statistics import refresh
 from core.reports.summary import Limits, summarize, summarize_all
+from core.text.keywords import count_document, rank_keywords
 from core.vk.wall_items import author_rows, comment_row, post_row
 from fakevk.people import full_name, profile
 from tests.report_fixture import (
@@ -91,12 +92,15 @@ async def test_statistics_recount_only_changed_days(sessions: storage.Sessions) 
 
 async def test_time_zone_change_recomputes_local_days(sessions: storage.Sessions) -> None:
     """A comment at 22:30 UTC falls on the next day in Vladivostok: after TIMEZONE changes the
-    days are recomputed and the statistics rebuilt, so the day counts move with it."""
+    days are recomputed and the statistics rebuilt, so the day counts move with it. The
+    comment at 20:05 Moscow time 8 days ago moves to the next day there, leaving its day
+    empty: that day's keyword counts go too, so the keywords are still /keywords' own."""
     await seed(sessions)
     late = datetime.combine(datetime.now(UTC).date() - timedelta(days=3), datetime.min.time())
     late = late.replace(hour=22, minute=30, tzinfo=UTC)
     vk = {"id": 998, "from_id": 2010, "date": int(late.timestamp()), "text": "поздно"}
     await storage.save_comments(sessions, [comment_row(OWNER, 5, vk, None, ZONE)])
+    await analysis.analyse_scope(sessions, analysis.Scope(OWNER))
     await refresh(sessions)
     vladivostok = ZoneInfo("Asia/Vladivostok")
     assert await ensure_zone(sessions, "Asia/Vladivostok", vladivostok) == CURRENT + PREVIOUS + 2
@@ -105,6 +109,12 @@ async def test_time_zone_change_recomputes_local_days(sessions: storage.Sessions
     summary = await summarize(sessions, OWNER, first, last)
     assert summary.per_day.get(late.date() + timedelta(days=1), 0) >= 1
     assert sum(summary.hours) == summary.comments
+    everything = await summarize(sessions, OWNER, *period(60, vladivostok))
+    ranked, comments = await analysis.keywords(sessions, OWNER, 10, 60)
+    assert everything.analyzed == comments == STORED + 1
+    phrase = analysis.analyzer().phrase_text
+    assert everything.keywords == [(phrase(k.term), k.count) for k in ranked]
+    assert ("текст", STORED) in everything.keywords
     assert await ensure_zone(sessions, "Asia/Vladivostok", vladivostok) == 0  # only once
 
 
@@ -149,12 +159,14 @@ VOCABULARY = {
 COMMON = "погода сегодня хороший вопрос спасибо фото друг город"
 
 
-async def seed_random(sessions: storage.Sessions, zone: ZoneInfo) -> None:
+async def seed_random(
+    sessions: storage.Sessions, zone: ZoneInfo, now: datetime | None = None
+) -> None:
     """Three communities over 80 days: comments at random moments (many near midnight, where
     the local day differs from the UTC one), replies, likes, deletions, named and unnamed
     authors, texts from each community's words and common ones, then the real analysis."""
     rng = random.Random(20261130)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     for owner, words in VOCABULARY.items():
         await storage.save_group(sessions, -owner, f"club{-owner}", f"Сообщество {-owner}")
         created = int(now.timestamp()) - 86400 * 90
@@ -192,8 +204,9 @@ async def test_same_report_on_both_databases(sessions: storage.Sessions, tmp_pat
     await migrate(url)
     engine = make_engine(url)
     reference = make_sessionmaker(engine)
+    now = datetime.now(UTC)  # one moment for both: a comment's hour must not move between them
     for db in (sessions, reference):
-        await seed_random(db, ZONE)
+        await seed_random(db, ZONE, now)
     for days in (7, 30):
         first, last = period(days, ZONE)
         for owner in VOCABULARY:
@@ -212,15 +225,16 @@ def ranked(counts: Counter[Any], top: int) -> list[tuple[Any, int]]:
 
 
 async def test_report_of_all_is_grouped_and_exact(sessions: storage.Sessions) -> None:
-    """Every section and the totals of the report of all communities equal what the stored
-    comments give counted one by one here; and it reads them with as many statements as the
-    report of one community (grouped queries, no loop over the communities)."""
+    """Every section and the totals of the report of all communities (their keywords too)
+    equal what the stored comments give counted one by one here; and it reads them with as
+    many statements as the report of one community, plus one for the keywords of all
+    (grouped queries, no loop over the communities)."""
     await seed_random(sessions, ZONE)
     first, last = period(30, ZONE)
     async with sessions() as session:
         stored = (
             await session.execute(
-                select(Comment.owner_id, Comment.post_id, Comment.from_id).where(
+                select(Comment.owner_id, Comment.post_id, Comment.from_id, Comment.terms).where(
                     Comment.local_day >= first,
                     Comment.local_day <= last,
                     Comment.deleted.is_(False),
@@ -238,15 +252,24 @@ async def test_report_of_all_is_grouped_and_exact(sessions: storage.Sessions) ->
     all_statements, statements[:] = len(statements), []
     await summarize(sessions, next(iter(VOCABULARY)), first, last, Limits(keywords=0))
     event.remove(engine, "before_cursor_execute", record)
-    assert all_statements == len(statements) == 5
+    assert all_statements == len(statements) + 1 == 6
 
     assert everything.comments == len(stored)
-    assert everything.authors == len({author for _, _, author in stored})
+    assert everything.authors == len({author for _, _, author, _ in stored})
     assert [(a.author_id, a.comments) for a in everything.top_authors] == ranked(
-        Counter(author for _, _, author in stored), 5
+        Counter(author for _, _, author, _ in stored), 5
     )
+    mentions: Counter[str] = Counter()
+    analysed = [terms for *_, terms in stored if terms is not None]
+    for terms in analysed:
+        count_document(mentions, analysis.decode_terms(terms))
+    keywords = rank_keywords(mentions, analysis.general_background(), 10)
+    phrase = analysis.analyzer().phrase_text
+    assert everything.analyzed == len(analysed) > 0
+    assert everything.keywords == [(phrase(k.term), mentions[k.term]) for k in keywords]
+    assert len(everything.keywords) == 10
     for section in everything.sections:
-        own = [(post, author) for owner, post, author in stored if owner == section.owner_id]
+        own = [(post, author) for owner, post, author, _ in stored if owner == section.owner_id]
         assert section.comments == len(own)
         assert section.authors == len({author for _, author in own})
         assert [(a.author_id, a.comments) for a in section.top_authors] == ranked(
@@ -255,7 +278,7 @@ async def test_report_of_all_is_grouped_and_exact(sessions: storage.Sessions) ->
         assert [(p.post_id, p.comments) for p in section.top_posts] == ranked(
             Counter(post for post, _ in own), 3
         )
-    posts = Counter((owner, post) for owner, post, _ in stored)
+    posts = Counter((owner, post) for owner, post, _, _ in stored)
     assert [((p.owner_id, p.post_id), p.comments) for p in everything.top_posts] == ranked(posts, 3)
 
 

@@ -189,9 +189,9 @@ async def test_a_rule_whose_job_this_version_lacks_is_logged_not_scheduled(
         redis_url, tmp_path, schedule_backup="0 3 * * *", schedule_statistics="0 4 * * *"
     )
     async with scheduler_of(settings) as scheduler:
-        planned = {entry.key: entry for entry in scheduler.plan()}
+        planned = {entry.recurring.key: entry for entry in scheduler.plan()}
     assert planned["statistics"].next_run is not None
-    assert planned["cleanup"].rule == "" and planned["cleanup"].next_run is None
+    assert planned["cleanup"].recurring.rule == "" and planned["cleanup"].next_run is None
     if "backup_database" in CATALOG:  # once the backup job is merged
         assert planned["backup"].next_run is not None
         return

@@ -36,7 +36,7 @@ function drawRunning(rows, canAbort) {
     row.id = `running-${job.job_id}`;
     cell(row, job.job_id);
     cell(row, job.what);
-    const td = cell(row, job.progress);
+    const td = cell(row, job.progress, "progress");
     if (job.percent !== null) {
       const bar = document.createElement("progress");
       bar.max = 100;
@@ -58,7 +58,7 @@ function drawRecent(rows, canAbort) {
     cell(row, job.job_id);
     cell(row, job.what);
     cell(row, job.status_text, `status status-${job.status}`);
-    cell(row, job.duration_s === null ? "" : `${job.duration_s} s`);
+    cell(row, job.duration, "duration");
     cell(row, job.error, "error");
     if (canAbort && job.open) abortButton(row, job.job_id); else row.insertCell();
   }

@@ -16,7 +16,6 @@ from core.catalog import CATALOG
 from core.groups import normalize_group
 from core.i18n import N_, _, ngettext
 from core.models import Watch
-from core.schedule import recurring
 from core.settings import Settings
 from core.vk.community import unreachable_reason
 from core.vk.errors import VkError
@@ -88,16 +87,15 @@ def create_router() -> Router:
         if not await admins_only(message, is_admin, command):
             return
         lines = [_("Recurring jobs (times in {zone}):", zone=settings.timezone)]
-        for rule in recurring(settings):
+        for entry in scheduler.plan():
+            rule = entry.recurring
             if not rule.rule:
                 state = _("off ({setting} is empty)", setting=rule.setting)
             elif rule.job not in CATALOG:
                 state = _("{rule}: not in this version", rule=rule.rule)
             else:
                 state = _(
-                    "{rule}, next run {next}",
-                    rule=rule.rule,
-                    next=when(scheduler.next_run(rule.key), settings),
+                    "{rule}, next run {next}", rule=rule.rule, next=when(entry.next_run, settings)
                 )
             lines.append(f"• {_(rule.title)}: {state}")
         watches = await subscriptions.watches(scheduler.queue.sessions)

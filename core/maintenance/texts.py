@@ -7,7 +7,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from core.i18n import N_, _, current_language, ngettext
+from core.i18n import N_, _, current_language, ngettext, seconds_text
 from core.reports.describe import day_text
 
 
@@ -22,10 +22,6 @@ def size_text(size: int) -> str:
             break
         value /= 1024
     return _(unit, size=format_decimal(round(value, 1), locale=current_language()))
-
-
-def _seconds(value: float) -> str:
-    return format_decimal(round(value, 1), locale=current_language())
 
 
 def deletion_counts(comments: int, analysed: int, posts: int) -> str:
@@ -94,7 +90,7 @@ def describe_cleanup(result: dict[str, Any]) -> str:
     text += "; " + ngettext(
         "statistics of {n} day recounted", "statistics of {n} days recounted", recounted
     )
-    return text + ", " + _("in {seconds} s", seconds=_seconds(float(result["duration_s"]))) + "."
+    return text + ", " + _("in {seconds} s", seconds=seconds_text(result["duration_s"])) + "."
 
 
 NOT_SENT = {
@@ -110,7 +106,7 @@ def describe_backup(result: dict[str, Any]) -> str:
         "{file}, {size}, in {seconds} s; integrity checked.",
         file=result["file"],
         size=size_text(int(result["bytes"])),
-        seconds=_seconds(float(result["duration_s"])),
+        seconds=seconds_text(result["duration_s"]),
     )
     text += " " + ngettext(
         "{n} backup kept in {folder}", "{n} backups kept in {folder}", int(result["kept"]),

@@ -2,7 +2,8 @@
 
 SQLite has no time-zone rules, so each comment's local day and hour are computed in Python when
 it is stored and kept in columns; both databases then group by the same values. When TIMEZONE
-changes they are computed again for every comment, and the statistics rebuilt.
+changes they are computed again for every comment, and every day a comment left or joined is
+recounted.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import logging
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import select, tuple_, update
 
 from core.db import upsert
-from core.models import AppState, Comment, DailyStats
+from core.models import AppState, Comment
 from core.storage import Sessions, mark_days_changed
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,6 @@ async def ensure_zone(sessions: Sessions, zone_name: str, zone: tzinfo) -> int:
         log.info("TIMEZONE is now %s: recomputing comments' local days", zone_name)
     done = await _recompute(sessions, zone, only_missing=not changed)
     async with sessions.begin() as session:
-        if changed:
-            await session.execute(delete(DailyStats))
         await upsert(
             session,
             AppState.__table__,  # type: ignore[arg-type]
@@ -70,12 +69,17 @@ async def ensure_zone(sessions: Sessions, zone_name: str, zone: tzinfo) -> int:
 
 
 async def _recompute(sessions: Sessions, zone: tzinfo, *, only_missing: bool) -> int:
-    """Walk the comments in primary-key order, a chunk at a time, so memory stays flat."""
+    """Walk the comments in primary-key order, a chunk at a time, so memory stays flat.
+
+    Both the day a comment leaves and the day it joins are marked for recounting: a day left
+    empty is then cleared, its statistics and its keyword counts alike."""
     key = tuple_(Comment.owner_id, Comment.post_id, Comment.comment_id)
     after: tuple[int, int, int] | None = None
     done = 0
     while True:
-        query = select(Comment.owner_id, Comment.post_id, Comment.comment_id, Comment.date)
+        query = select(
+            Comment.owner_id, Comment.post_id, Comment.comment_id, Comment.date, Comment.local_day
+        )
         if only_missing:
             query = query.where(Comment.local_day.is_(None))
         if after is not None:
@@ -85,7 +89,8 @@ async def _recompute(sessions: Sessions, zone: tzinfo, *, only_missing: bool) ->
         if not rows:
             return done
         values: list[dict[str, Any]] = []
-        for owner_id, post_id, comment_id, moment in rows:
+        days: set[tuple[int, date]] = set()
+        for owner_id, post_id, comment_id, moment, old_day in rows:
             day, hour = local_time(moment, zone)
             values.append(
                 {
@@ -96,9 +101,12 @@ async def _recompute(sessions: Sessions, zone: tzinfo, *, only_missing: bool) ->
                     "local_hour": hour,
                 }
             )
+            days.add((owner_id, day))
+            if old_day is not None:
+                days.add((owner_id, old_day))
         async with sessions.begin() as session:
             await session.execute(update(Comment), values)
-            await mark_days_changed(session, {(v["owner_id"], v["local_day"]) for v in values})
+            await mark_days_changed(session, days)
         done += len(rows)
         last = rows[-1]
         after = (int(last.owner_id), int(last.post_id), int(last.comment_id))

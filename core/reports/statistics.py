@@ -14,13 +14,13 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, delete, func, insert, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from core.analysis import decode_terms
-from core.db import upsert
 from core.models import Comment, DailyStats, DailyTerm, StatsDirtyDay
 from core.storage import Sessions, mark_days_changed, utcnow
-from core.text.keywords import term_counts
+from core.text.keywords import count_document
 
 TOP_PER_DAY = 10
 # Terms kept per community and day. A day with fewer distinct terms (a community with up to
@@ -29,6 +29,7 @@ TOP_PER_DAY = 10
 TERMS_PER_DAY = 300
 MAX_TERM = 100  # characters: longer "words" are glued spam, never a keyword
 DAYS_PER_QUERY = 60
+TERMS_CHUNK = 1000  # analysed comments held at once while their terms are counted
 
 Key = TypeVar("Key", int, str)
 
@@ -67,40 +68,47 @@ async def refresh(sessions: Sessions, owner_id: int | None = None) -> Refreshed:
     by_owner: dict[int, list[tuple[date, datetime]]] = defaultdict(list)
     for owner, day, changed_at in dirty:
         by_owner[int(owner)].append((day, changed_at))
+    done = Refreshed(communities=len(by_owner))
     for owner, days in by_owner.items():
         for start in range(0, len(days), DAYS_PER_QUERY):
-            await _recount(sessions, owner, days[start : start + DAYS_PER_QUERY])
-    return Refreshed(days=len(dirty), communities=len(by_owner))
+            done.days += await _recount(sessions, owner, days[start : start + DAYS_PER_QUERY])
+    return done
 
 
-async def _recount(sessions: Sessions, owner_id: int, marks: list[tuple[date, datetime]]) -> None:
-    """Recount some days of one community and clear their marks.
+async def _recount(sessions: Sessions, owner_id: int, marks: list[tuple[date, datetime]]) -> int:
+    """Recount some days of one community; returns how many were written.
 
-    A mark is cleared only if nobody marked the day again meanwhile (its time is unchanged),
-    so a parse storing comments while we count is counted by the next run.
+    The counts are read outside any transaction, so parses are not held up meanwhile. The
+    write then starts by clearing the marks that are still the ones read before counting,
+    and writes only their days: a day marked again meanwhile (comments stored while we
+    counted) keeps its mark for the next run, and a day another run recounted meanwhile (its
+    mark gone) keeps that run's counts, which are at least as new. The clearing is the
+    transaction's first statement, so two runs on the same day are serialised by it (a row
+    lock on PostgreSQL, the write lock on SQLite): older counts never overwrite newer ones,
+    and no day's rows are inserted twice.
     """
-    days = [day for day, _ in marks]
-    rows, terms = await _aggregate(sessions, owner_id, days)
+    rows, terms = await _aggregate(sessions, owner_id, [day for day, _ in marks])
     async with sessions.begin() as session:
+        cleared = await session.execute(
+            delete(StatsDirtyDay)
+            .where(
+                StatsDirtyDay.owner_id == owner_id,
+                tuple_(StatsDirtyDay.day, StatsDirtyDay.changed_at).in_(marks),
+            )
+            .returning(StatsDirtyDay.day)
+        )
+        days = set(cleared.scalars())
+        if not days:
+            return 0
         for table in (DailyStats, DailyTerm):
             await session.execute(
                 delete(table).where(table.owner_id == owner_id, table.day.in_(days))
             )
-        await upsert(
-            session,
-            DailyStats.__table__,  # type: ignore[arg-type]
-            rows,
-            keys=["owner_id", "day"],
-            update=[],
-        )
-        if terms:
-            await session.execute(insert(DailyTerm), terms)
-        await session.execute(
-            delete(StatsDirtyDay).where(
-                StatsDirtyDay.owner_id == owner_id,
-                tuple_(StatsDirtyDay.day, StatsDirtyDay.changed_at).in_(marks),
-            )
-        )
+        for table, values in ((DailyStats, rows), (DailyTerm, terms)):
+            ours = [row for row in values if row["day"] in days]
+            if ours:
+                await session.execute(insert(table), ours)
+    return len(days)
 
 
 async def _aggregate(
@@ -131,18 +139,12 @@ async def _aggregate(
             .where(where)
             .group_by(Comment.local_day, Comment.from_id)
         )
-        terms = await session.execute(
-            select(Comment.local_day, Comment.terms).where(where, Comment.terms.is_not(None))
-        )
         per_hour: dict[date | None, list[int]] = defaultdict(lambda: [0] * 24)
         for day, hour, count in hours:
             per_hour[day][int(hour or 0)] = int(count)
         per_author: dict[date | None, Counter[int]] = defaultdict(Counter)
         for day, author, count in authors:
             per_author[day][int(author)] = int(count)
-        docs: dict[date | None, list[list[str | None]]] = defaultdict(list)
-        for day, text in terms:
-            docs[day].append(decode_terms(text or ""))
         now = utcnow()
         stats = [
             {
@@ -159,12 +161,30 @@ async def _aggregate(
             }
             for day, comments, distinct_authors, replies, likes, analyzed in totals
         ]
+        per_day = await _term_counts(session, where)
     day_terms = [
         {"owner_id": owner_id, "day": day, "term": term, "comments": count}
-        for day, day_docs in docs.items()
-        for term, count in commonest(_short(term_counts(day_docs)), TERMS_PER_DAY)
+        for day, counts in per_day.items()
+        for term, count in commonest(_short(counts), TERMS_PER_DAY)
     ]
     return stats, day_terms
+
+
+async def _term_counts(
+    session: AsyncSession, where: ColumnElement[bool]
+) -> dict[date | None, Counter[str]]:
+    """How many analysed comments of each day mention each term. The comments are streamed
+    TERMS_CHUNK at a time, so memory follows the days' vocabulary, not their comments."""
+    per_day: dict[date | None, Counter[str]] = defaultdict(Counter)
+    analysed = await session.stream(
+        select(Comment.local_day, Comment.terms)
+        .where(where, Comment.terms.is_not(None))
+        .execution_options(yield_per=TERMS_CHUNK)
+    )
+    async for part in analysed.partitions():
+        for day, text in part:
+            count_document(per_day[day], decode_terms(text or ""))
+    return per_day
 
 
 def commonest(counts: Counter[Key], limit: int) -> list[tuple[Key, int]]:

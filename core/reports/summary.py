@@ -34,9 +34,10 @@ class Limits:
     keywords: int = 10
 
 
-# Keywords are ranked against the other communities, so a report of all of them (one
-# section each) leaves them to /report <group>.
-SECTION_LIMITS = Limits(posts=3, authors=5, keywords=0)
+# A report of all communities: shorter lists in each section. Its keywords are those of all
+# the communities together, in the totals: a community's own are ranked against the others,
+# which /report <group> does.
+SECTION_LIMITS = Limits(posts=3, authors=5)
 
 
 @dataclass
@@ -91,19 +92,16 @@ async def summarize(
     async with sessions() as session:
         found, _everyone = await _communities(session, owner_id, first, last, limits)
     summary = found[owner_id]
-    if summary.comments and limits.keywords:
-        # Keywords are typical of one community, so only a community's summary has them.
-        summary.analyzed, summary.keywords = await period_keywords(
-            sessions, owner_id, first, last, limits.keywords
-        )
+    if summary.analyzed and limits.keywords:
+        summary.keywords = await period_keywords(sessions, owner_id, first, last, limits.keywords)
     return summary
 
 
 async def summarize_all(
     sessions: Sessions, first: date, last: date, limits: Limits = SECTION_LIMITS
 ) -> Summary:
-    """All communities: the totals, plus one section per community with comments in the
-    period, busiest first."""
+    """All communities: the totals (with the keywords of all of them), plus one section per
+    community with comments in the period, busiest first."""
     async with sessions() as session:
         found, everyone = await _communities(session, None, first, last, limits)
     total = Summary(None, "", first, last, authors=everyone.count, top_authors=everyone.top)
@@ -112,6 +110,7 @@ async def summarize_all(
         total.previous += section.previous
         total.replies += section.replies
         total.likes += section.likes
+        total.analyzed += section.analyzed
         total.hours = [a + b for a, b in zip(total.hours, section.hours, strict=True)]
         for day, comments in section.per_day.items():
             total.per_day[day] = total.per_day.get(day, 0) + comments
@@ -121,6 +120,8 @@ async def summarize_all(
     posts = [post for section in total.sections for post in section.top_posts]
     posts.sort(key=lambda post: (-post.comments, post.owner_id, post.post_id))
     total.top_posts = posts[: limits.posts]
+    if total.analyzed and limits.keywords:
+        total.keywords = await period_keywords(sessions, None, first, last, limits.keywords)
     return total
 
 
@@ -139,6 +140,7 @@ async def _communities(
         DailyStats.replies,
         DailyStats.likes,
         DailyStats.hours,
+        DailyStats.analyzed,
     ).where(DailyStats.day >= first, DailyStats.day <= last)
     before = first - timedelta(days=(last - first).days + 1)
     previous = (
@@ -151,12 +153,13 @@ async def _communities(
         days = days.where(DailyStats.owner_id == owner_id)
         previous = previous.where(DailyStats.owner_id == owner_id)
         found[owner_id] = Summary(owner_id, "", first, last)
-    for owner, day, comments, replies, likes, hours in await session.execute(days):
+    for owner, day, comments, replies, likes, hours, analyzed in await session.execute(days):
         summary = found.setdefault(int(owner), Summary(int(owner), "", first, last))
         summary.per_day[day] = int(comments)
         summary.comments += int(comments)
         summary.replies += int(replies)
         summary.likes += int(likes)
+        summary.analyzed += int(analyzed)
         summary.hours = [a + b for a, b in zip(summary.hours, hours, strict=True)]
     for owner, comments in await session.execute(previous):
         found.setdefault(int(owner), Summary(int(owner), "", first, last)).previous = int(comments)
@@ -188,34 +191,22 @@ async def _name(session: AsyncSession, found: dict[int, Summary]) -> None:
 
 
 async def period_keywords(
-    sessions: Sessions, owner_id: int, first: date, last: date, top_n: int
-) -> tuple[int, list[tuple[str, int]]]:
-    """The period's keywords ranked as /keywords ranks them (against the other communities and
-    a general word list), from the daily term counts `update_statistics` stores; and how many
-    analysed comments they came from. Each count is how many of those comments mention it."""
+    sessions: Sessions, owner_id: int | None, first: date, last: date, top_n: int
+) -> list[tuple[str, int]]:
+    """The period's keywords of one community (None: of all of them together), from the daily
+    term counts `update_statistics` stores. A community's are ranked as /keywords ranks them,
+    against the other communities and a general word list; all communities' against the
+    general list alone. Each count is how many analysed comments mention it."""
     days = and_(DailyTerm.day >= first, DailyTerm.day <= last)
     total = func.sum(DailyTerm.comments)
+    own = select(DailyTerm.term, total).where(days).group_by(DailyTerm.term)
+    background = Counter(general_background())
     async with sessions() as session:
-        analyzed = await session.scalar(
-            select(func.coalesce(func.sum(DailyStats.analyzed), 0)).where(
-                DailyStats.owner_id == owner_id, DailyStats.day >= first, DailyStats.day <= last
-            )
-        )
-        if not analyzed:
-            return 0, []
-        own = await session.execute(
-            select(DailyTerm.term, total)
-            .where(DailyTerm.owner_id == owner_id, days)
-            .group_by(DailyTerm.term)
-        )
-        counts = Counter({term: int(n) for term, n in own})
-        others = await session.execute(
-            select(DailyTerm.term, total)
-            .where(DailyTerm.owner_id != owner_id, days)
-            .group_by(DailyTerm.term)
-        )
-        background = Counter({term: int(n) for term, n in others})
-    background.update(general_background())
+        if owner_id is not None:
+            others = own.where(DailyTerm.owner_id != owner_id)
+            background.update({term: int(n) for term, n in await session.execute(others)})
+            own = own.where(DailyTerm.owner_id == owner_id)
+        counts = Counter({term: int(n) for term, n in await session.execute(own)})
     ranked = rank_keywords(counts, background, top_n)
     text = analyzer().phrase_text  # "зимний рыбалка" reads "зимняя рыбалка", as in /keywords
-    return int(analyzed), [(text(keyword.term), keyword.count) for keyword in ranked]
+    return [(text(keyword.term), keyword.count) for keyword in ranked]

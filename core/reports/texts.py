@@ -73,7 +73,8 @@ def figures(summary: Summary) -> list[str]:
 
 
 def top_lists(summary: Summary, *, keywords: bool) -> list[str]:
-    """Top posts, authors and (for one community's own report) keywords, as numbered lines."""
+    """Top posts, authors and (for a report's totals, not a section) keywords, as numbered
+    lines."""
     lines: list[str] = []
     if summary.top_posts:
         lines.append(_("Top posts by comments:"))
@@ -123,6 +124,7 @@ def summary_text(summary: Summary) -> str:
             "{n} community had comments.", "{n} communities had comments.", len(summary.sections)
         )
     )
+    lines += ["", *top_lists(summary, keywords=True)]
     for section in summary.sections:
         lines += ["", f"— {section.name} —", *figures(section), *top_lists(section, keywords=False)]
     return "\n".join(lines)
