@@ -22,13 +22,22 @@ from core.maintenance.args import BackupArgs, CleanupArgs
 from core.maintenance.texts import describe_backup, describe_cleanup
 from core.reports.describe import describe_report, describe_stats, describe_update
 
-# Argument names as the usage lines and error messages show them (through `_()`).
+# Argument names as the usage lines, error messages and job lists show them (through `_()`):
+# every field of every job's arguments, since the API takes them all (a test checks).
 ARG_NAMES = {
     "group": N_("group"),
     "limit": N_("limit"),
     "days": N_("days"),
     "n": N_("n"),
     "text": N_("text"),
+    "comment_ids": N_("comment_ids"),
+    "send": N_("send"),
+    "chat_id": N_("chat_id"),
+    "job_id": N_("job_id"),
+    "owner_id": N_("owner_id"),
+    "since": N_("since"),
+    "start": N_("start"),
+    "end": N_("end"),
 }
 
 # A community as people write it, stored in its normal form ("12345" or a screen name).

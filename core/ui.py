@@ -40,11 +40,12 @@ def job_card(title: str, job_id: str, state: str) -> str:
 
 
 def args_text(args: dict[str, Any]) -> str:
-    """A job's arguments as people typed them: "group taiga_demo, limit 100"."""
+    """A job's arguments as people typed them: "group taiga_demo, limit 100"; a switch by its
+    name alone when on ("send", as in `/backup send`), like an argument not given when off."""
     shown = [
-        f"{_(ARG_NAMES[name])} {_shorten(str(value))}"
+        _(ARG_NAMES[name]) if value is True else f"{_(ARG_NAMES[name])} {_shorten(str(value))}"
         for name, value in args.items()
-        if name in ARG_NAMES and value is not None
+        if name in ARG_NAMES and value is not None and value is not False
     ]
     return ", ".join(shown) or _("no arguments")
 

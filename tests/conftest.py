@@ -26,6 +26,7 @@ from tests.databases import (  # noqa: F401  (fixtures: every database test runs
     sessions,
 )
 from tests.fakes import FakeTelegram
+from tests.report_fixture import ZONE, report_group
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_ID = 1001
@@ -117,7 +118,7 @@ def big_group() -> FakeGroup:
 @pytest.fixture
 async def fake_vk() -> AsyncIterator[FakeVK]:
     private = FakeGroup(id=555, screen_name="secret_club", name="Secret", posts=[], private=True)
-    groups = [*load_demo_groups(), fishing_group(), private, big_group()]
+    groups = [*load_demo_groups(), fishing_group(), private, big_group(), report_group(ZONE)]
     server = FakeVK(groups, rps=3.0, tokens={VK_TOKEN: "user"})
     await server.start()
     yield server

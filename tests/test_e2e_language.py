@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from fakevk.api import FakeVK
 from tests.conftest import (
     ADMIN_ID,
     ALLOWED_ID,
@@ -144,6 +145,7 @@ async def two_languages_story(fake_tg: FakeTelegram) -> None:
     assert "Nothing new: the wall has no posts from the last 7 days." in english
     assert "Сбор комментариев\nЗадача " in russian and "Comment collection\nJob " in english
     assert "Последние задачи:" in russian and "Recent jobs:" in english
+    assert not english_words(russian), [line for line in russian.split("\n") if english_words(line)]
     # Someone the bot does not know is refused in their language too.
     for stranger, language, refusal in [
         (STRANGER_ID, "ru", "⛔ Доступ закрыт: вам пока нельзя пользоваться ботом."),
@@ -152,6 +154,105 @@ async def two_languages_story(fake_tg: FakeTelegram) -> None:
         await ask(fake_tg, stranger, language, "/help", refusal)
     # No function names in any of it: the fake_tg fixture checks every text of every test.
     assert not function_names_shown(fake_tg)
+
+
+# The admins' commands that answer at once. Each language runs the whole table in turn: a row
+# changes what the next answers (a watch set, listed, removed; a person let in, then out).
+ADMIN_EXCHANGES = [
+    ("/schedule", "Регулярные задачи (время по", "Recurring jobs (times in"),
+    ("/watch fishing_club", "👀 Слежу за fishing_club", "👀 Watching fishing_club"),
+    ("/watches", "Отслеживается здесь:\nfishing_club", "Watched here:\nfishing_club"),
+    ("/unwatch fishing_club", "за fishing_club в этом чате остановлено", "no longer watched here"),
+    ("/watches", "ни за чем не следят: /watch <сообщество>", "Nothing is watched in this"),
+    ("/digest on", "✅ Этот чат получает ежедневную сводку", "✅ This chat receives the daily"),
+    ("/digest", "Этот чат получает ежедневную сводку", "This chat receives the daily digest"),
+    ("/digest off", "больше не получает ежедневную сводку", "no longer receives the daily"),
+    ("/allow 5005", "теперь можно пользоваться ботом", "may use the bot now"),
+    ("/deny 5005", "доступ к боту закрыт", "may no longer use the bot"),
+]
+
+# Jobs that succeed on a parsed community: (command, Russian closing, English closing).
+DONE_EXCHANGES = [
+    ("/report report_club 60", "Отчёт по «Клуб отчётов»", "Report for Клуб отчётов"),
+    ("/analyze report_club", "уже проанализированы", "were analysed already"),
+    ("/backup", "целостность проверена", "integrity checked"),
+]
+
+# Latin letters a Russian message may hold besides words: links, commands and paths, names
+# (a queue's too), ids and token tails (anything with a digit), settings, files, the time zone.
+NOT_WORDS = re.compile(
+    r"https?://\S+|/[\w./-]+|\bvk\.com\S*"
+    r"|\b\w+(?::\w+)+|\b\w+_\w+\b|\b\w*[0-9]\w*\b|\b[A-Z][A-Z_]+\b"
+    r"|\b[\w.-]+\.(?:gz|csv|xlsx)\b|\bEurope/\w+"
+)
+# Products by their names, and what people type as arguments (/digest on, /language de).
+LATIN_WORDS = frozenset({"VK", "Redis", "Excel", "id", "send", "on", "off", "ru", "en", "de"})
+
+
+def english_words(text: str) -> list[str]:
+    words = re.findall(r"[A-Za-z]{2,}", NOT_WORDS.sub(" ", text))
+    return [word for word in words if word not in LATIN_WORDS]
+
+
+async def test_admins_commands_and_finished_jobs_in_each_language(
+    app_env: dict[str, str], fake_tg: FakeTelegram, fake_vk: FakeVK, tmp_path: Path
+) -> None:
+    """The admins' commands, jobs that succeed (with the closing message), a cleanup asked and
+    confirmed, and an abort of a running job: Russian to a Russian speaker, English to an
+    English one, and no English word in anything the Russian speaker reads."""
+    env = {**app_env, "ADMIN_IDS": f"{ADMIN_ID},{ENGLISH_ADMIN}"}
+    async with running(env, tmp_path):
+        await fake_tg.wait_for_call("setMyCommands", timeout=180)
+        start = fake_tg.send_text("/parse report_club", user_id=ADMIN_ID, language_code="ru")
+        # The analysis the parse starts announces its end: /analyze then finds it all done.
+        await fake_tg.wait_for_message(ADMIN_ID, "проанализирова", after=start, timeout=120)
+        for user, language in [(ADMIN_ID, "ru"), (ENGLISH_ADMIN, "en")]:
+            for text, russian, english in ADMIN_EXCHANGES:
+                await ask(fake_tg, user, language, text, russian if language == "ru" else english)
+        for text, russian, english in DONE_EXCHANGES:
+            await ask(fake_tg, ADMIN_ID, "ru", text, russian, bound_s=120)
+            await ask(fake_tg, ENGLISH_ADMIN, "en", text, english, bound_s=120)
+        await cleanup_in_each_language(fake_tg)
+        await abort_in_each_language(fake_tg, fake_vk)
+    russian = [m.text or "" for m in fake_tg.messages(ADMIN_ID) if m.message_id > start]
+    leaks = [(text, words) for text in russian if (words := english_words(text))]
+    assert not leaks, leaks
+
+
+async def cleanup_in_each_language(tg: FakeTelegram) -> None:
+    """The question and the confirmed cleanup's closing message. The Russian speaker deletes
+    the comment 45 days old, the English one those 35 and 40 days old (the report fixture)."""
+    for user, language, days, question, confirm, started, done in [
+        (ADMIN_ID, "ru", 42, "будет удалено", "Подтвердить", "Очистка запущена", "данных — готово"),
+        (ENGLISH_ADMIN, "en", 30, "would be deleted", "Confirm", "Cleanup started", "up finished"),
+    ]:
+        await ask(tg, user, language, f"/cleanup {days}", question)
+        asked = tg.messages(user)[-1]
+        pressed = tg.press_button(
+            message_id=asked.message_id, data=asked.button_data(confirm), user_id=user,
+            language_code=language,
+        )  # fmt: skip
+        await tg.wait_for(lambda _tg, q=pressed: q in _tg.callback_answers, timeout=60)
+        assert started in str(tg.callback_answers[pressed].get("text"))
+        closing = await tg.wait_for_message(user, done, after=asked.message_id, timeout=120)
+        assert str(days) in (closing.text or ""), closing.text
+
+
+async def abort_in_each_language(tg: FakeTelegram, vk: FakeVK) -> None:
+    """/abort of a parse held mid-wall by the fake VK, and the job's closing message."""
+    vk.pause("execute", "wall.get", "wall.getComments")
+    for user, language, group, requested, aborted in [
+        (ADMIN_ID, "ru", "big_wall", "Запрошена отмена задачи", "Сбор комментариев — остановлено"),
+        (ENGLISH_ADMIN, "en", "fishing_club", "Abort requested for", "Comment collection aborted"),
+    ]:
+        held = vk.stats.held
+        card = await ask(tg, user, language, f"/parse {group} 1000", "/status")
+        match = JOB_ID.search(card)
+        assert match, card
+        await tg.wait_for(lambda _tg, before=held: vk.stats.held > before, timeout=60)
+        await ask(tg, user, language, f"/abort {match.group(1)}", requested)
+        await tg.wait_for_message(user, f"{aborted} ({match.group(1)})", timeout=60)
+    vk.resume()
 
 
 async def test_language_command_overrides_telegram(

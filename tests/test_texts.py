@@ -3,44 +3,55 @@ languages, message lengths as Telegram counts them, bounded flood-guard memory."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
 from bot.middlewares.recent import RecentEvents
-from core.catalog import CATALOG, COMMANDS
-from core.i18n import use_locale
+from core.catalog import ARG_NAMES, CATALOG
+from core.i18n import _, use_locale
 from core.jobstate import MESSAGE_LIMIT, fit_message, format_progress, split_message, utf16_length
 from core.queue import explain, validate_args
 from core.settings import Settings
 
-# Bad arguments for every command, one per kind of mistake the models can report.
+# Bad arguments for every job people name, one per kind of mistake the models can report.
 BAD = [
-    ("parse", {}),
-    ("parse", {"group": "taiga_demo", "limit": "x"}),
-    ("parse", {"group": "taiga_demo", "limit": "1.5"}),
-    ("parse", {"group": "taiga_demo", "limit": "0"}),
-    ("parse", {"group": "taiga_demo", "limit": "100001"}),
-    ("parse", {"group": "taiga_demo", "days": "9" * 5000}),
-    ("parse", {"group": "taiga_demo", "days": "3651"}),
-    ("parse", {"group": "???"}),
-    ("parse", {"group": "0"}),
-    ("parse", {"group": ""}),
-    ("parse", {"group": "taiga_demo", "colour": "red"}),
-    ("keywords", {"group": "taiga_demo", "n": "-1"}),
-    ("keywords", {"group": "taiga_demo", "n": "101"}),
+    ("parse_vk_comments", {}),
+    ("parse_vk_comments", {"group": "taiga_demo", "limit": "x"}),
+    ("parse_vk_comments", {"group": "taiga_demo", "limit": "1.5"}),
+    ("parse_vk_comments", {"group": "taiga_demo", "limit": "0"}),
+    ("parse_vk_comments", {"group": "taiga_demo", "limit": "100001"}),
+    ("parse_vk_comments", {"group": "taiga_demo", "days": "9" * 5000}),
+    ("parse_vk_comments", {"group": "taiga_demo", "days": "3651"}),
+    ("parse_vk_comments", {"group": "???"}),
+    ("parse_vk_comments", {"group": "0"}),
+    ("parse_vk_comments", {"group": ""}),
+    ("parse_vk_comments", {"group": "taiga_demo", "colour": "red"}),
+    ("extract_keywords", {"group": "taiga_demo", "n": "-1"}),
+    ("extract_keywords", {"group": "taiga_demo", "n": "101"}),
+    # Named comments: only the API names them, so only its clients see these.
+    ("process_batch_comments", {"group": "1", "comment_ids": []}),
+    ("process_batch_comments", {"group": "1", "comment_ids": "7"}),
+    ("process_batch_comments", {"group": "1", "comment_ids": ["x"]}),
+    ("process_batch_comments", {"group": "1", "comment_ids": [5, 0]}),
+    ("process_batch_comments", {"group": "1", "comment_ids": [2**63]}),
+    ("process_batch_comments", {"group": "1", "comment_ids": list(range(1, 1002))}),
 ]
 PYDANTIC_WORDS = ("input should", "unable to parse", "value error", "field required", "extra input")
+# Every field of every job's arguments, by its code name.
+FIELDS = {field for spec in CATALOG.values() for field in spec.args.model_fields}
+# A field's code name as a word of a message (`n` alone is too short to look for).
+FIELD_NAMES = re.compile(r"\b(?:" + "|".join(f for f in sorted(FIELDS) if len(f) > 1) + r")\b")
 
 
-@pytest.mark.parametrize(("command", "data"), BAD)
-def test_validation_speaks_our_words_in_both_languages(
-    command: str, data: dict[str, object]
-) -> None:
+@pytest.mark.parametrize(("job", "data"), BAD)
+def test_validation_speaks_our_words_in_both_languages(job: str, data: dict[str, object]) -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     answers = {}
     for language in ("en", "ru"):
         with use_locale(language), pytest.raises(ValidationError) as error:
-            validate_args(COMMANDS[command], data, settings)
+            validate_args(CATALOG[job], data, settings)
         with use_locale(language):
             answers[language] = explain(error.value)
     assert answers["en"] != answers["ru"], answers
@@ -48,6 +59,18 @@ def test_validation_speaks_our_words_in_both_languages(
         assert not any(word in text.lower() for word in PYDANTIC_WORDS), text
         assert "9999" not in text  # values are not echoed back
     assert any("а" <= ch <= "я" for ch in answers["ru"].lower()), answers["ru"]
+    # The argument's name too is Russian: a field's code name there reads as a leak.
+    assert not FIELD_NAMES.search(answers["ru"]), answers["ru"]
+
+
+def test_every_job_argument_has_a_name_in_both_languages() -> None:
+    """Every field of every job's arguments is named in messages, in Russian too: the API
+    takes them all, so a new field cannot be left to show its code name."""
+    assert ARG_NAMES.keys() >= FIELDS, sorted(FIELDS - ARG_NAMES.keys())
+    with use_locale("ru"):
+        russian = {field: _(ARG_NAMES[field]) for field in FIELDS}
+    latin = {field: name for field, name in russian.items() if re.search("[A-Za-z]", name)}
+    assert not latin, latin
 
 
 def test_text_argument_limits() -> None:
