@@ -11,12 +11,14 @@ from api.settings import ApiSettings
 from core.queue import JobQueue
 
 
-def job_queue(request: Request) -> JobQueue:
+# `async def` though they await nothing: FastAPI runs a plain `def` dependency in a worker
+# thread, a hop that costs more than the attribute it reads.
+async def job_queue(request: Request) -> JobQueue:
     queue: JobQueue = request.app.state.queue
     return queue
 
 
-def api_settings(request: Request) -> ApiSettings:
+async def api_settings(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.settings
     return settings
 
