@@ -92,6 +92,8 @@ def main() -> int:
         port=settings.api_port,
         log_config=None,  # keep the product's logging (and its secret filter)
         proxy_headers=False,
+        loop="uvloop",  # named, not "auto": a missing one fails the start, not the speed
+        http="httptools",
     )
     skip_final_collection()
     return 0
