@@ -127,7 +127,11 @@ async def bench(jobs: int, concurrency: int, rounds: int) -> list[Round]:
     spec = CATALOG[JOB]
     args = validate_args(spec, {"text": TEXT}, settings)
     api = start_api(env, workdir / "api.log")
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # Idle connections dropped before uvicorn's 5 s keep-alive ends: at equal limits a request
+    # can go out on a connection the server is closing (one run ended in httpx.ReadError).
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2.0
+    )
     headers = {"Authorization": f"Bearer {TOKEN}"}
     body = {"function_name": JOB, "args": [TEXT]}
     try:
