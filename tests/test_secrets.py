@@ -159,8 +159,13 @@ async def fail_notification_with_echoed_token(
     vk.pause("execute")  # the job must not end before its closing message is set to fail
     try:
         job_id = await start_job(tg, command)
-        tg.fail_next("sendMessage", error_code=400, description=ECHOED_PATH, times=2)
-        tg.fail_next("editMessageText", error_code=400, description=ECHOED_PATH, times=5)
+        # Only this job's messages: an earlier job's analysis may still be closing in the chat.
+        tg.fail_next(
+            "sendMessage", error_code=400, description=ECHOED_PATH, times=2, matching=job_id
+        )
+        tg.fail_next(
+            "editMessageText", error_code=400, description=ECHOED_PATH, times=5, matching=job_id
+        )
     finally:
         vk.resume()
     info = await arq_result(redis, f"notify:{job_id}", queue)
