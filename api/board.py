@@ -10,11 +10,10 @@ from sqlalchemy import select
 from api.schemas import utc
 from core import jobstate, storage
 from core.i18n import N_, _, seconds_text
-from core.models import JobAudit
+from core.models import OPEN_STATUSES, JobAudit
 from core.queue import JobQueue
 
 RECENT = 20
-OPEN = ("queued", "running", "retrying")
 # Page texts, translated per request (through `_()` in `labels`).
 LABELS = {
     "title": N_("Job queue"),
@@ -84,24 +83,27 @@ async def recent_jobs(queue: JobQueue) -> list[dict[str, Any]]:
     )
     async with queue.sessions() as session:
         audits = (await session.scalars(query)).all()
-    return [recent_row(audit) for audit in audits]
+    views = await jobstate.listed(queue.redis, queue.queue_name, audits)
+    return [recent_row(view) for view in views]
 
 
-def recent_row(audit: JobAudit) -> dict[str, Any]:
+def recent_row(view: jobstate.JobView) -> dict[str, Any]:
+    audit = view.audit
+    assert audit is not None  # listed views keep their row
     started, finished = utc(audit.started_at), utc(audit.finished_at)
     duration = (finished - started).total_seconds() if started and finished else None
     enqueued = utc(audit.enqueued_at)
     return {
         "job_id": audit.job_id,
         "what": jobstate.title_of(audit.job_name),
-        "status": audit.status,
-        "status_text": jobstate.status_word(audit.status),
+        "status": view.status,
+        "status_text": jobstate.status_word(view.status),
         "duration": _("{seconds} s", seconds=seconds_text(duration))
         if duration is not None
         else None,
-        "error": audit.summary if audit.status in ("failed", "aborted") else None,
+        "error": view.error,
         "enqueued_at": enqueued.isoformat() if enqueued else None,
-        "open": audit.status in OPEN,
+        "open": view.status in OPEN_STATUSES,
     }
 
 

@@ -14,11 +14,12 @@ from api.security import Principal
 from core import jobstate, storage
 from core.catalog import CATALOG, JobSpec
 from core.i18n import _, current_language
+from core.models import ENDED_STATUSES
 from core.queue import ACTIVE, JobQueue, validate_args
 from core.settings import Settings
 
 PREFIX = "/api/v1/arq"
-ENDED = ("complete", "failed", "aborted", "lost")
+ENDED = (*ENDED_STATUSES, "lost")
 
 
 def allowed_chats(settings: Settings) -> frozenset[int]:

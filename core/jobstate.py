@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from arq.connections import ArqRedis
-from arq.jobs import Job, JobStatus
+from arq.jobs import Job, JobResult, JobStatus
 from arq.worker import JobExecutionFailed
 
 from core import storage
 from core.catalog import CATALOG
 from core.i18n import N_, _, ngettext
-from core.models import JobAudit
+from core.models import ENDED_STATUSES, OPEN_STATUSES, JobAudit
 from core.redis_client import worker_key as worker_key  # a health check imports only that module
 from core.vk.errors import VkError
 
@@ -74,34 +75,74 @@ async def job_view(
     and no wait for the database on the job's path.
     """
     job = Job(job_id, redis, _queue_name=queue)
-    audit, info = None, None
     if read_audit:
         status, audit = await asyncio.gather(job.status(), storage.get_job(sessions, job_id))
-    else:
-        info = await job.result_info()
-        status = JobStatus.complete if info is not None else await job.status()
-    view = JobView(job_id, status.value, job_name=audit.job_name if audit else None, audit=audit)
+        return await _combined(redis, job, status, audit)
+    info = await job.result_info()
+    status = JobStatus.complete if info is not None else await job.status()
+    return await _combined(redis, job, status, None, info)
+
+
+async def listed(redis: ArqRedis, queue: str, rows: Sequence[JobAudit]) -> list[JobView]:
+    """Audit rows (/jobs, the dashboard) as /status shows their jobs now.
+
+    A worker writes a job's end to the audit trail in its next batch, after arq stored the
+    result: a row still open asks arq, so a list never says "running" of a job that /status
+    calls complete. Open states keep the list's own words (running, waiting to retry).
+    """
+
+    async def view_of(row: JobAudit) -> JobView:
+        if row.status not in OPEN_STATUSES:
+            error = None if row.status == "complete" else row.summary
+            return JobView(
+                row.job_id,
+                row.status,
+                job_name=row.job_name,
+                result=row.result,
+                error=error,
+                audit=row,
+            )
+        job = Job(row.job_id, redis, _queue_name=queue)
+        view = await _combined(redis, job, await job.status(), row)
+        if view.status == "in_progress":
+            view.status = "running"
+        elif view.status not in (*ENDED_STATUSES, "lost"):
+            view.status = row.status
+        return view
+
+    return list(await asyncio.gather(*(view_of(row) for row in rows)))
+
+
+async def _combined(
+    redis: ArqRedis,
+    job: Job,
+    status: JobStatus,
+    audit: JobAudit | None,
+    info: JobResult | None = None,
+) -> JobView:
+    view = JobView(job.job_id, status.value, job_name=audit.job_name if audit else None)
+    view.audit = audit
     if status in (JobStatus.queued, JobStatus.deferred, JobStatus.in_progress):
         if status is JobStatus.in_progress:
-            view.progress = await get_progress(redis, job_id)
+            view.progress = await get_progress(redis, job.job_id)
         return view
     if status is JobStatus.complete:
         info = info or await job.result_info()
         if info is not None:
             view.job_name = info.function
             if info.success:
-                done = completed(job_id, info.function, info.result)
+                done = completed(job.job_id, info.function, info.result)
                 view.status, view.result = done.status, done.result
             else:
                 view.status, view.error = failure_of(info.result)
             return view
-    if audit is not None and audit.status in ("complete", "failed", "aborted"):
+    if audit is not None and audit.status in ENDED_STATUSES:
         view.status, view.result, view.error = audit.status, audit.result, None
         if audit.status != "complete":
             view.error = audit.summary
         return view
     if audit is not None and status is JobStatus.not_found:
-        view.status = "lost" if audit.status in ("queued", "running", "retrying") else audit.status
+        view.status = "lost" if audit.status in OPEN_STATUSES else audit.status
     return view
 
 

@@ -159,6 +159,11 @@ class AppState(Base):
     value: Mapped[str] = mapped_column(String(255))
 
 
+# A job's audit status while it may still run, and once it has ended.
+OPEN_STATUSES = ("queued", "running", "retrying")
+ENDED_STATUSES = ("complete", "failed", "aborted")
+
+
 class JobAudit(Base):
     """One row per job: who asked, where, with what, and how it ended."""
 

@@ -28,13 +28,13 @@ from core.audit import audit_trail
 from core.catalog import ARG_NAMES, CATALOG, JobArgs, JobSpec
 from core.i18n import N_, _, current_language, ngettext, use_locale
 from core.jobstate import JobView, describe_result, final_text, job_view, worker_key
+from core.models import ENDED_STATUSES
 from core.settings import Settings
 from core.vk.tokens import TokenPool
 
 log = logging.getLogger(__name__)
 
 ACTIVE = (JobStatus.queued, JobStatus.deferred, JobStatus.in_progress)
-ENDED = ("complete", "failed", "aborted")
 KEEP_RESULT_S = 7 * 24 * 3600
 
 
@@ -266,7 +266,7 @@ class JobQueue:
             )
             if view.status == "lost":  # arq holds nothing of it any more (Redis lost its data)
                 view.status, view.error = "failed", _("lost from the queue")
-            if view.status not in ENDED:
+            if view.status not in ENDED_STATUSES:
                 return False
             chat_id = self._recipient(view, origin)
             if chat_id is not None:

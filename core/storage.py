@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit import audit_trail
 from core.db import upsert
-from core.models import Author, Comment, Group, JobAudit, Post, StatsDirtyDay
+from core.models import OPEN_STATUSES, Author, Comment, Group, JobAudit, Post, StatsDirtyDay
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -79,7 +79,7 @@ async def open_jobs(sessions: Sessions, before: datetime, limit: int) -> list[st
     """Jobs enqueued before `before` that are not recorded as ended, oldest first."""
     query = (
         select(JobAudit.job_id)
-        .where(JobAudit.status.in_(("queued", "running", "retrying")))
+        .where(JobAudit.status.in_(OPEN_STATUSES))
         .where(JobAudit.enqueued_at < before)
         .order_by(JobAudit.enqueued_at)
         .limit(limit)

@@ -4,15 +4,19 @@ its tries and times in order, however many jobs share a commit."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from arq.constants import in_progress_key_prefix, result_key_prefix
+from arq.jobs import serialize_result
 
-from core import storage
+from core import jobstate, storage
 from core.audit import audit_trail
 from core.catalog import CATALOG, AnalyzeTextArgs, KeywordsArgs
 from core.db import make_engine, make_sessionmaker, migrate
+from core.jobstate import JobFailed
 from core.queue import JobQueue
 from core.redis_client import connect
 from core.settings import Settings
@@ -179,5 +183,54 @@ async def test_a_just_queued_job_shows_at_once(
     assert [row.job_id for row in shown] == [submitted.job_id]
     audit = await storage.get_job(sessions, submitted.job_id)
     assert audit is not None and (audit.status, audit.user_id) == ("queued", 7)
+    await redis.aclose()
+    await engine.dispose()
+
+
+async def test_lists_say_what_status_says_before_the_workers_last_write(
+    tmp_path: Path, redis_url: str, database_url: str
+) -> None:
+    """A worker stores a job's result in arq, then writes its end to the audit trail in its
+    next batch. In between, /jobs and the dashboard (which list audit rows) said "running" of
+    a job /status called complete (a soak run caught it). Rows still open ask arq, as
+    /status does; rows that ended, or whose arq state is gone, keep what they say."""
+    settings = Settings(redis_url=redis_url, data_dir=tmp_path, database_url=database_url)
+    await migrate(settings.db_url)
+    engine = make_engine(settings.db_url)
+    sessions = make_sessionmaker(engine)
+    redis = await connect(settings)
+    queue = JobQueue(redis, sessions, settings)
+    trail = audit_trail(sessions)
+    for job_id in ("ended", "ended-badly", "started", "waiting", "ended-long-ago"):
+        trail.insert(enqueued_row(job_id))
+    trail.update("ended-long-ago", status="complete", summary="done")
+    await trail.flush()
+    now_ms = int(time.time() * 1000)
+    for job_id, success, result in (
+        ("ended", True, {"group_id": 1, "comments": 3, "keywords": []}),
+        ("ended-badly", False, JobFailed("no stored comments")),
+    ):
+        stored = serialize_result(
+            "extract_keywords", (), {}, 1, now_ms, success, result, now_ms, now_ms,
+            "extract_keywords", queue.queue_name, job_id,
+        )  # fmt: skip
+        assert stored is not None
+        await redis.set(result_key_prefix + job_id, stored, ex=3600)
+    await redis.set(in_progress_key_prefix + "started", b"1", ex=3600)
+    await redis.zadd(queue.queue_name, {"waiting": now_ms})
+
+    rows = await storage.recent_jobs(sessions, chat_id=70)
+    listed = {v.job_id: v for v in await jobstate.listed(redis, queue.queue_name, rows)}
+    assert {job_id: view.status for job_id, view in listed.items()} == {
+        "ended": "complete",
+        "ended-badly": "failed",
+        "started": "running",
+        "waiting": "queued",
+        "ended-long-ago": "complete",
+    }
+    assert listed["ended-badly"].error == "no stored comments"
+    for job_id in ("ended", "ended-badly"):
+        shown = await jobstate.job_view(redis, sessions, job_id, queue.queue_name)
+        assert (shown.status, shown.error) == (listed[job_id].status, listed[job_id].error)
     await redis.aclose()
     await engine.dispose()

@@ -24,10 +24,12 @@ def create_router() -> Router:
             await message.answer(_("No jobs in this chat yet. Try /help."))
             return
         lines = [_("Recent jobs:")]
-        for row in rows:
+        for row, view in zip(
+            rows, await jobstate.listed(queue.redis, queue.queue_name, rows), strict=True
+        ):
             when = row.enqueued_at.strftime("%Y-%m-%d %H:%M")
             title = jobstate.title_of(row.job_name)
-            state = jobstate.status_word(row.status)
+            state = jobstate.status_word(view.status)
             lines.append(
                 _(
                     "{when} {title} ({args}) {job_id}: {state}",
