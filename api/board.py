@@ -90,8 +90,8 @@ async def recent_jobs(queue: JobQueue) -> list[dict[str, Any]]:
 def recent_row(view: jobstate.JobView) -> dict[str, Any]:
     audit = view.audit
     assert audit is not None  # listed views keep their row
-    started, finished = utc(audit.started_at), utc(audit.finished_at)
-    duration = (finished - started).total_seconds() if started and finished else None
+    # Both times come from one source (arq's result or the audit row), so they subtract.
+    duration = (view.ran[1] - view.ran[0]).total_seconds() if view.ran else None
     enqueued = utc(audit.enqueued_at)
     return {
         "job_id": audit.job_id,

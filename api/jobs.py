@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from arq.jobs import Job
 from pydantic import ValidationError
 
 from api.errors import ApiError, invalid_arguments
@@ -91,16 +89,6 @@ def progress_of(view: jobstate.JobView) -> Progress | None:
     return Progress(done=done, total=total, percent=100 * done // total if total else None)
 
 
-async def finished_at(queue: JobQueue, view: jobstate.JobView) -> datetime | None:
-    """When it ended: the audit's time, or arq's while the worker's end hook has not run yet."""
-    if view.status not in ENDED:
-        return None
-    if view.audit is not None and view.audit.finished_at is not None:
-        return utc(view.audit.finished_at)
-    info = await Job(view.job_id, queue.redis, _queue_name=queue.queue_name).result_info()
-    return info.finish_time if info is not None else None
-
-
 async def status(queue: JobQueue, job_id: str) -> JobStatusOut:
     view = await find(queue, job_id)
     audit = view.audit
@@ -115,7 +103,7 @@ async def status(queue: JobQueue, job_id: str) -> JobStatusOut:
         error=view.error,
         enqueued_at=utc(audit.enqueued_at) if audit else None,
         started_at=utc(audit.started_at) if audit else None,
-        finished_at=await finished_at(queue, view),
+        finished_at=utc(view.ran[1]) if view.ran else None,  # arq's, before the audit's
     )
 
 

@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from arq.connections import ArqRedis
@@ -52,6 +53,8 @@ class JobView:
     result: dict[str, Any] | None = None
     error: str | None = None
     audit: JobAudit | None = None
+    # When an ended job started and finished: from arq's result, else from the audit row.
+    ran: tuple[datetime, datetime] | None = None
 
 
 def completed(job_id: str, job_name: str | None, result: Any) -> JobView:
@@ -93,15 +96,7 @@ async def listed(redis: ArqRedis, queue: str, rows: Sequence[JobAudit]) -> list[
 
     async def view_of(row: JobAudit) -> JobView:
         if row.status not in OPEN_STATUSES:
-            error = None if row.status == "complete" else row.summary
-            return JobView(
-                row.job_id,
-                row.status,
-                job_name=row.job_name,
-                result=row.result,
-                error=error,
-                audit=row,
-            )
+            return ended_view(row)
         job = Job(row.job_id, redis, _queue_name=queue)
         view = await _combined(redis, job, await job.status(), row)
         if view.status == "in_progress":
@@ -111,6 +106,15 @@ async def listed(redis: ArqRedis, queue: str, rows: Sequence[JobAudit]) -> list[
         return view
 
     return list(await asyncio.gather(*(view_of(row) for row in rows)))
+
+
+def ended_view(audit: JobAudit) -> JobView:
+    """An ended job as its audit row tells it (arq's result may have expired)."""
+    error = None if audit.status == "complete" else audit.summary
+    view = JobView(audit.job_id, audit.status, audit.job_name, None, audit.result, error, audit)
+    if audit.started_at is not None and audit.finished_at is not None:
+        view.ran = (audit.started_at, audit.finished_at)
+    return view
 
 
 async def _combined(
@@ -129,7 +133,7 @@ async def _combined(
     if status is JobStatus.complete:
         info = info or await job.result_info()
         if info is not None:
-            view.job_name = info.function
+            view.job_name, view.ran = info.function, (info.start_time, info.finish_time)
             if info.success:
                 done = completed(job.job_id, info.function, info.result)
                 view.status, view.result = done.status, done.result
@@ -137,10 +141,7 @@ async def _combined(
                 view.status, view.error = failure_of(info.result)
             return view
     if audit is not None and audit.status in ENDED_STATUSES:
-        view.status, view.result, view.error = audit.status, audit.result, None
-        if audit.status != "complete":
-            view.error = audit.summary
-        return view
+        return ended_view(audit)
     if audit is not None and status is JobStatus.not_found:
         view.status = "lost" if audit.status in OPEN_STATUSES else audit.status
     return view

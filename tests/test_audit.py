@@ -211,7 +211,7 @@ async def test_lists_say_what_status_says_before_the_workers_last_write(
         ("ended-badly", False, JobFailed("no stored comments")),
     ):
         stored = serialize_result(
-            "extract_keywords", (), {}, 1, now_ms, success, result, now_ms, now_ms,
+            "extract_keywords", (), {}, 1, now_ms, success, result, now_ms - 1500, now_ms,
             "extract_keywords", queue.queue_name, job_id,
         )  # fmt: skip
         assert stored is not None
@@ -229,6 +229,11 @@ async def test_lists_say_what_status_says_before_the_workers_last_write(
         "ended-long-ago": "complete",
     }
     assert listed["ended-badly"].error == "no stored comments"
+    # How long they ran, for the dashboard: arq's times until the audit has its own.
+    for job_id in ("ended", "ended-badly"):
+        ran = listed[job_id].ran
+        assert ran is not None and (ran[1] - ran[0]).total_seconds() == 1.5
+    assert listed["started"].ran is None and listed["ended-long-ago"].ran is None
     for job_id in ("ended", "ended-badly"):
         shown = await jobstate.job_view(redis, sessions, job_id, queue.queue_name)
         assert (shown.status, shown.error) == (listed[job_id].status, listed[job_id].error)
