@@ -12,6 +12,7 @@ import pytest
 from arq.constants import in_progress_key_prefix, result_key_prefix
 from arq.jobs import serialize_result
 
+from bot.handlers.control import abort_job
 from core import jobstate, storage
 from core.audit import audit_trail
 from core.catalog import CATALOG, AnalyzeTextArgs, KeywordsArgs
@@ -237,5 +238,8 @@ async def test_lists_say_what_status_says_before_the_workers_last_write(
     for job_id in ("ended", "ended-badly"):
         shown = await jobstate.job_view(redis, sessions, job_id, queue.queue_name)
         assert (shown.status, shown.error) == (listed[job_id].status, listed[job_id].error)
+    # /abort of it says why not in the same words (it said "not running (it is queued)").
+    _requested, answer = await abort_job(queue, "ended", user_id=7, chat_id=70, is_admin=True)
+    assert answer == "Job ended is not running (it is complete).", answer
     await redis.aclose()
     await engine.dispose()

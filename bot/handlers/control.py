@@ -47,7 +47,8 @@ async def abort_job(
         return False, _("⛔ Only the person who started the job or an admin can stop it.")
     status = await queue.status(job_id)
     if status not in ACTIVE:
-        state = jobstate.status_word(audit.status)
+        (view,) = await jobstate.listed(queue.redis, queue.queue_name, [audit])
+        state = jobstate.status_word(view.status)
         return False, _("Job {job_id} is not running (it is {state}).", job_id=job_id, state=state)
     await queue.abort(job_id)
     return True, _("Abort requested for job {job_id}.", job_id=job_id)
