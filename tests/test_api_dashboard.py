@@ -116,6 +116,9 @@ def browse(base: str, job_id: str, failed_id: str) -> None:
         assert f"у сообщества {NEVER_PARSED} ещё нет" in failed["error"], failed
         assert SECONDS_RU.match(failed["duration"]), failed
         page.find_element(By.CSS_SELECTOR, "form[action='/dashboard/logout'] button").click()
+        # The click only starts the logout: until its redirect shows the login form the cookie may
+        # still be set, and the next page load would find the user still logged in.
+        WebDriverWait(page, WAIT_S).until(ec.presence_of_element_located((By.ID, "token")))
 
         log_in(page, base, ADMIN_TOKEN)
         button = WebDriverWait(page, WAIT_S).until(
