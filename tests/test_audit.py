@@ -4,7 +4,9 @@ its tries and times in order, however many jobs share a commit."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,20 @@ async def test_audit_rows_end_with_status_tries_and_times(
         assert row.enqueued_at <= row.started_at <= row.finished_at
     await redis.aclose()
     await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def job_queue(tmp_path: Path, redis_url: str, database_url: str) -> AsyncIterator[JobQueue]:
+    """The bot's queue door on a migrated database and the test's Redis, closed afterwards."""
+    settings = Settings(redis_url=redis_url, data_dir=tmp_path, database_url=database_url)
+    await migrate(settings.db_url)
+    engine = make_engine(settings.db_url)
+    redis = await connect(settings)
+    try:
+        yield JobQueue(redis, make_sessionmaker(engine), settings)
+    finally:
+        await redis.aclose()
+        await engine.dispose()
 
 
 def enqueued_row(job_id: str) -> dict[str, Any]:
@@ -170,22 +186,16 @@ async def test_a_just_queued_job_shows_at_once(
 ) -> None:
     """`submit` does not wait for its row's commit; this process's reads (/jobs, /status)
     wait for the trail, so the job shows as soon as `submit` returns."""
-    settings = Settings(redis_url=redis_url, data_dir=tmp_path, database_url=database_url)
-    await migrate(settings.db_url)
-    engine = make_engine(settings.db_url)
-    sessions = make_sessionmaker(engine)
-    redis = await connect(settings)
-    queue = JobQueue(redis, sessions, settings)
-    submitted = await queue.submit(
-        CATALOG["analyze_text_morphology"], AnalyzeTextArgs(text="Привет"),
-        user_id=7, chat_id=70, language="en",
-    )  # fmt: skip
-    shown = await storage.recent_jobs(sessions, chat_id=70)
-    assert [row.job_id for row in shown] == [submitted.job_id]
-    audit = await storage.get_job(sessions, submitted.job_id)
-    assert audit is not None and (audit.status, audit.user_id) == ("queued", 7)
-    await redis.aclose()
-    await engine.dispose()
+    async with job_queue(tmp_path, redis_url, database_url) as queue:
+        sessions = queue.sessions
+        submitted = await queue.submit(
+            CATALOG["analyze_text_morphology"], AnalyzeTextArgs(text="Привет"),
+            user_id=7, chat_id=70, language="en",
+        )  # fmt: skip
+        shown = await storage.recent_jobs(sessions, chat_id=70)
+        assert [row.job_id for row in shown] == [submitted.job_id]
+        audit = await storage.get_job(sessions, submitted.job_id)
+        assert audit is not None and (audit.status, audit.user_id) == ("queued", 7)
 
 
 async def test_lists_say_what_status_says_before_the_workers_last_write(
@@ -195,51 +205,45 @@ async def test_lists_say_what_status_says_before_the_workers_last_write(
     next batch. In between, /jobs and the dashboard (which list audit rows) said "running" of
     a job /status called complete (a soak run caught it). Rows still open ask arq, as
     /status does; rows that ended, or whose arq state is gone, keep what they say."""
-    settings = Settings(redis_url=redis_url, data_dir=tmp_path, database_url=database_url)
-    await migrate(settings.db_url)
-    engine = make_engine(settings.db_url)
-    sessions = make_sessionmaker(engine)
-    redis = await connect(settings)
-    queue = JobQueue(redis, sessions, settings)
-    trail = audit_trail(sessions)
-    for job_id in ("ended", "ended-badly", "started", "waiting", "ended-long-ago"):
-        trail.insert(enqueued_row(job_id))
-    trail.update("ended-long-ago", status="complete", summary="done")
-    await trail.flush()
-    now_ms = int(time.time() * 1000)
-    for job_id, success, result in (
-        ("ended", True, {"group_id": 1, "comments": 3, "keywords": []}),
-        ("ended-badly", False, JobFailed("no stored comments")),
-    ):
-        stored = serialize_result(
-            "extract_keywords", (), {}, 1, now_ms, success, result, now_ms - 1500, now_ms,
-            "extract_keywords", queue.queue_name, job_id,
-        )  # fmt: skip
-        assert stored is not None
-        await redis.set(result_key_prefix + job_id, stored, ex=3600)
-    await redis.set(in_progress_key_prefix + "started", b"1", ex=3600)
-    await redis.zadd(queue.queue_name, {"waiting": now_ms})
+    async with job_queue(tmp_path, redis_url, database_url) as queue:
+        sessions, redis = queue.sessions, queue.redis
+        trail = audit_trail(sessions)
+        for job_id in ("ended", "ended-badly", "started", "waiting", "ended-long-ago"):
+            trail.insert(enqueued_row(job_id))
+        trail.update("ended-long-ago", status="complete", summary="done")
+        await trail.flush()
+        now_ms = int(time.time() * 1000)
+        for job_id, success, result in (
+            ("ended", True, {"group_id": 1, "comments": 3, "keywords": []}),
+            ("ended-badly", False, JobFailed("no stored comments")),
+        ):
+            stored = serialize_result(
+                "extract_keywords", (), {}, 1, now_ms, success, result, now_ms - 1500, now_ms,
+                "extract_keywords", queue.queue_name, job_id,
+            )  # fmt: skip
+            assert stored is not None
+            await redis.set(result_key_prefix + job_id, stored, ex=3600)
+        await redis.set(in_progress_key_prefix + "started", b"1", ex=3600)
+        await redis.zadd(queue.queue_name, {"waiting": now_ms})
 
-    rows = await storage.recent_jobs(sessions, chat_id=70)
-    listed = {v.job_id: v for v in await jobstate.listed(redis, queue.queue_name, rows)}
-    assert {job_id: view.status for job_id, view in listed.items()} == {
-        "ended": "complete",
-        "ended-badly": "failed",
-        "started": "running",
-        "waiting": "queued",
-        "ended-long-ago": "complete",
-    }
-    assert listed["ended-badly"].error == "no stored comments"
-    # How long they ran, for the dashboard: arq's times until the audit has its own.
-    for job_id in ("ended", "ended-badly"):
-        ran = listed[job_id].ran
-        assert ran is not None and (ran[1] - ran[0]).total_seconds() == 1.5
-    assert listed["started"].ran is None and listed["ended-long-ago"].ran is None
-    for job_id in ("ended", "ended-badly"):
-        shown = await jobstate.job_view(redis, sessions, job_id, queue.queue_name)
-        assert (shown.status, shown.error) == (listed[job_id].status, listed[job_id].error)
-    # /abort of it says why not in the same words (it said "not running (it is queued)").
-    _requested, answer = await abort_job(queue, "ended", user_id=7, chat_id=70, is_admin=True)
-    assert answer == "Job ended is not running (it is complete).", answer
-    await redis.aclose()
-    await engine.dispose()
+        rows = await storage.recent_jobs(sessions, chat_id=70)
+        listed = {v.job_id: v for v in await jobstate.listed(redis, queue.queue_name, rows)}
+        assert {job_id: view.status for job_id, view in listed.items()} == {
+            "ended": "complete",
+            "ended-badly": "failed",
+            "started": "running",
+            "waiting": "queued",
+            "ended-long-ago": "complete",
+        }
+        assert listed["ended-badly"].error == "no stored comments"
+        # How long they ran, for the dashboard: arq's times until the audit has its own.
+        for job_id in ("ended", "ended-badly"):
+            ran = listed[job_id].ran
+            assert ran is not None and (ran[1] - ran[0]).total_seconds() == 1.5
+        assert listed["started"].ran is None and listed["ended-long-ago"].ran is None
+        for job_id in ("ended", "ended-badly"):
+            shown = await jobstate.job_view(redis, sessions, job_id, queue.queue_name)
+            assert (shown.status, shown.error) == (listed[job_id].status, listed[job_id].error)
+        # /abort of it says why not in the same words (it said "not running (it is queued)").
+        _requested, answer = await abort_job(queue, "ended", user_id=7, chat_id=70, is_admin=True)
+        assert answer == "Job ended is not running (it is complete).", answer
