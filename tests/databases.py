@@ -19,6 +19,9 @@ from sqlalchemy import text
 
 from core import storage
 from core.db import make_engine, make_sessionmaker, migrate
+from core.queue import JobQueue
+from core.redis_client import connect
+from core.settings import Settings
 from tests.postgres import PostgresUnavailable, find_or_start, fresh_database
 
 BACKENDS = ("sqlite", "postgresql")
@@ -80,4 +83,17 @@ async def scalar(url: str, query: str) -> Any:
         async with engine.connect() as connection:
             return (await connection.execute(text(query))).scalar()
     finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def queue_door(settings: Settings) -> AsyncIterator[JobQueue]:
+    """The product's own queue door on `settings`' Redis and (migrated) database, closed after."""
+    await migrate(settings.db_url)
+    engine = make_engine(settings.db_url)
+    redis = await connect(settings)
+    try:
+        yield JobQueue(redis, make_sessionmaker(engine), settings)
+    finally:
+        await redis.aclose()
         await engine.dispose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from core.jobstate import JobFailed
 from core.queue import JobQueue
 from core.redis_client import connect
 from core.settings import Settings
+from tests.databases import queue_door
 from worker.resilient import ResilientWorker
 from worker.settings import worker_options
 
@@ -74,18 +74,11 @@ async def test_audit_rows_end_with_status_tries_and_times(
     await engine.dispose()
 
 
-@contextlib.asynccontextmanager
-async def job_queue(tmp_path: Path, redis_url: str, database_url: str) -> AsyncIterator[JobQueue]:
-    """The bot's queue door on a migrated database and the test's Redis, closed afterwards."""
+def job_queue(
+    tmp_path: Path, redis_url: str, database_url: str
+) -> contextlib.AbstractAsyncContextManager[JobQueue]:
     settings = Settings(redis_url=redis_url, data_dir=tmp_path, database_url=database_url)
-    await migrate(settings.db_url)
-    engine = make_engine(settings.db_url)
-    redis = await connect(settings)
-    try:
-        yield JobQueue(redis, make_sessionmaker(engine), settings)
-    finally:
-        await redis.aclose()
-        await engine.dispose()
+    return queue_door(settings)
 
 
 def enqueued_row(job_id: str) -> dict[str, Any]:

@@ -16,15 +16,14 @@ from arq.jobs import JobStatus
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from core.catalog import CATALOG, AnalyzeTextArgs, BatchArgs, JobArgs, JobSpec, ParseArgs
-from core.db import make_engine, make_sessionmaker, migrate
 from core.i18n import use_locale
 from core.jobstate import JobFailed, worker_key
 from core.queue import JobQueue, Submitted
-from core.redis_client import connect
 from core.redis_server import RedisServer
 from core.settings import Settings
 from fakevk.api import FakeVK
 from tests.conftest import ADMIN_ID, Process
+from tests.databases import queue_door
 from tests.fakes import FakeTelegram
 from tests.faults import (
     BIG_NAME,
@@ -151,14 +150,8 @@ async def direct_queue(env: dict[str, str]) -> AsyncIterator[JobQueue]:
         redis_url=env["REDIS_URL"], data_dir=Path(env["DATA_DIR"]),
         arq_queue_name=env["ARQ_QUEUE_NAME"], default_language=env.get("DEFAULT_LANGUAGE", "ru"),
     )  # fmt: skip
-    await migrate(settings.db_url)
-    engine = make_engine(settings.db_url)
-    redis = await connect(settings)
-    try:
-        yield JobQueue(redis, make_sessionmaker(engine), settings)
-    finally:
-        await redis.aclose()
-        await engine.dispose()
+    async with queue_door(settings) as queue:
+        yield queue
 
 
 async def submit_as_admin(queue: JobQueue, spec: JobSpec, args: JobArgs) -> Submitted:
