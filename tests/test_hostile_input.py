@@ -39,7 +39,7 @@ from core.queue import JobQueue, explain, validate_args
 from core.redis_client import connect
 from core.settings import Settings
 from core.ui import JobAction
-from tests.conftest import ADMIN_ID, ALLOWED_ID
+from tests.conftest import ADMIN_ID, ALLOWED_ID, function_names_shown
 from tests.fakes import FakeTelegram
 
 GROUP_CHAT = -100777
@@ -243,6 +243,23 @@ async def test_any_command_arguments(
         # Quick jobs (no progress card) answer when they end, from the worker.
         quick = name == "analyze" or (name in COMMANDS and not COMMANDS[name].card)
         assert answers or quick, text
+
+
+async def test_a_persons_own_word_echoed_back_is_not_a_leak(chat: Chat) -> None:
+    """Hypothesis draws words from our source, job function names among them: a community typed
+    as `extract_keywords` is the person's word when /jobs shows it; a name nobody typed still is
+    a leak."""
+    for text in ("/report extract_keywords", "/jobs"):
+        chat.tg.send_text(text, user_id=ADMIN_ID)
+        answers = await chat.check(text)
+    assert any("(group extract_keywords" in answer for answer in answers), answers
+    assert not function_names_shown(chat.tg)
+    async with FakeTelegram(token=chat.tg.token) as tg:
+        tg.send_text("/jobs", user_id=ADMIN_ID)
+        bot = tg.create_bot()
+        await bot.send_message(ADMIN_ID, "generate_report: queued")
+        await bot.session.close()
+        assert function_names_shown(tg) == ["generate_report: queued"]
 
 
 @examples(1_000)
