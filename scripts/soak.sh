@@ -5,12 +5,13 @@
 # Prints PASS/FAIL, seconds and pytest's last line per run, and stops at the first failing run
 # (exit code 1). Everything printed also goes to a summary file (SOAK_SUMMARY, default
 # summary.txt in the run's log directory, whose path is printed). Each run is bounded
-# (SOAK_RUN_TIMEOUT seconds, default 1800); the burner is stopped on exit.
+# (SOAK_RUN_TIMEOUT seconds, default 3600: a run beside the burner has taken 35 minutes);
+# the burner is stopped on exit.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
 shift || true
-run_timeout="${SOAK_RUN_TIMEOUT:-1800}"
+run_timeout="${SOAK_RUN_TIMEOUT:-3600}"
 logs="$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX")"
 summary="${SOAK_SUMMARY:-$logs/summary.txt}"
 : >"$summary"
