@@ -20,7 +20,6 @@ from core.catalog import CATALOG, AnalyzeTextArgs, KeywordsArgs
 from core.db import make_engine, make_sessionmaker, migrate
 from core.jobstate import JobFailed
 from core.queue import JobQueue
-from core.redis_client import connect
 from core.settings import Settings
 from tests.databases import queue_door
 from worker.resilient import ResilientWorker
@@ -38,40 +37,39 @@ async def test_audit_rows_end_with_status_tries_and_times(
     settings = Settings(
         redis_url=redis_url, data_dir=tmp_path, database_url=database_url, arq_burst_mode=True
     )
-    await migrate(settings.db_url)
-    engine = make_engine(settings.db_url)
-    sessions = make_sessionmaker(engine)
-    redis = await connect(settings)
-    queue = JobQueue(redis, sessions, settings)
-    analyze, keywords = CATALOG["analyze_text_morphology"], CATALOG["extract_keywords"]
-    submitted = await asyncio.gather(
-        *(
-            queue.submit(
-                analyze, AnalyzeTextArgs(text=f"Привет {n}"), user_id=7, chat_id=None, language=None
+    async with queue_door(settings) as queue:
+        sessions = queue.sessions
+        analyze, keywords = CATALOG["analyze_text_morphology"], CATALOG["extract_keywords"]
+        submitted = await asyncio.gather(
+            *(
+                queue.submit(
+                    analyze,
+                    AnalyzeTextArgs(text=f"Привет {n}"),
+                    user_id=7,
+                    chat_id=None,
+                    language=None,
+                )
+                for n in range(JOBS_AT_ONCE)
             )
-            for n in range(JOBS_AT_ONCE)
         )
-    )
-    failing = await queue.submit(
-        keywords, KeywordsArgs(group="nobody"), user_id=7, chat_id=None, language="en"
-    )
+        failing = await queue.submit(
+            keywords, KeywordsArgs(group="nobody"), user_id=7, chat_id=None, language="en"
+        )
 
-    worker = ResilientWorker(**worker_options(settings), handle_signals=False)
-    await asyncio.wait_for(worker.async_run(), 120)  # burst: ends when the queue is empty
-    await asyncio.wait_for(worker.close(), 60)
-    await audit_trail(sessions).flush()
+        worker = ResilientWorker(**worker_options(settings), handle_signals=False)
+        await asyncio.wait_for(worker.async_run(), 120)  # burst: ends when the queue is empty
+        await asyncio.wait_for(worker.close(), 60)
+        await audit_trail(sessions).flush()
 
-    rows = [await storage.get_job(sessions, job.job_id) for job in submitted]
-    assert all(row is not None and row.status == "complete" for row in rows), rows
-    failed = await storage.get_job(sessions, failing.job_id)
-    assert failed is not None and failed.status == "failed"
-    assert "no stored comments" in (failed.summary or "")
-    for row in [*rows, failed]:
-        assert row is not None and row.tries == 1 and row.user_id == 7
-        assert row.started_at is not None and row.finished_at is not None
-        assert row.enqueued_at <= row.started_at <= row.finished_at
-    await redis.aclose()
-    await engine.dispose()
+        rows = [await storage.get_job(sessions, job.job_id) for job in submitted]
+        assert all(row is not None and row.status == "complete" for row in rows), rows
+        failed = await storage.get_job(sessions, failing.job_id)
+        assert failed is not None and failed.status == "failed"
+        assert "no stored comments" in (failed.summary or "")
+        for row in [*rows, failed]:
+            assert row is not None and row.tries == 1 and row.user_id == 7
+            assert row.started_at is not None and row.finished_at is not None
+            assert row.enqueued_at <= row.started_at <= row.finished_at
 
 
 def job_queue(

@@ -34,12 +34,11 @@ from bot.handlers.jobs import positional, usage_reply
 from bot.scheduler import BotScheduler
 from core.audit import audit_trail
 from core.catalog import COMMANDS
-from core.db import make_engine, make_sessionmaker, migrate
 from core.queue import JobQueue, explain, validate_args
-from core.redis_client import connect
 from core.settings import Settings
 from core.ui import JobAction
 from tests.conftest import ADMIN_ID, ALLOWED_ID, function_names_shown
+from tests.databases import queue_door
 from tests.fakes import FakeTelegram
 
 GROUP_CHAT = -100777
@@ -192,26 +191,21 @@ async def chat(fake_tg: FakeTelegram, redis_url: str, tmp_path: Path) -> AsyncIt
         allowed_chat_ids=frozenset({GROUP_CHAT}),
         arq_queue_name="arq:hostile",
     )
-    await migrate(config.db_url)
-    engine = make_engine(config.db_url)
-    redis = await connect(config)
     errors = ErrorLog()
-    logging.getLogger().addHandler(errors)
-    bot = fake_tg.create_bot()
-    database = sqlite3.connect(path)
-    try:
-        queue = JobQueue(redis, make_sessionmaker(engine), config)
-        dispatcher = build_dispatcher(config, queue, BotScheduler(queue))  # not started
-        state = Chat(fake_tg, bot, dispatcher, queue, database, errors)
-        state.my_job = await start_job(state, ALLOWED_ID, "/parse mine_club")
-        state.others_job = await start_job(state, ADMIN_ID, "/parse admins_club")
-        yield state
-    finally:
-        logging.getLogger().removeHandler(errors)
-        database.close()
-        await bot.session.close()
-        await redis.aclose()
-        await engine.dispose()
+    async with queue_door(config) as queue:
+        logging.getLogger().addHandler(errors)
+        bot = fake_tg.create_bot()
+        database = sqlite3.connect(path)
+        try:
+            dispatcher = build_dispatcher(config, queue, BotScheduler(queue))  # not started
+            state = Chat(fake_tg, bot, dispatcher, queue, database, errors)
+            state.my_job = await start_job(state, ALLOWED_ID, "/parse mine_club")
+            state.others_job = await start_job(state, ADMIN_ID, "/parse admins_club")
+            yield state
+        finally:
+            logging.getLogger().removeHandler(errors)
+            database.close()
+            await bot.session.close()
 
 
 async def start_job(state: Chat, user: int, text: str) -> str:
