@@ -28,6 +28,7 @@ from core.schedule import (
     enqueue_slot,
     interval_trigger,
     recurring,
+    slot_job_id,
     watch_key,
 )
 
@@ -138,6 +139,31 @@ class BotScheduler:
             spec = CATALOG["watch_vk_comments"]
             await self._add(key, spec, args, interval_trigger(row.minutes))
             self.watch_minutes[key] = row.minutes
+
+    async def check_watch_now(self, chat_id: int, group: str) -> bool:
+        """A watch set or resumed checks at once, not a whole interval later. True if a check
+        was enqueued.
+
+        A one-off check beside the slots: its id is the watch's, marked "now", with the second
+        it was asked (a message repeated within it gets the same check; a slot's id never
+        equals it), and a running check or /parse of the community is returned instead (one
+        dedupe key), so nothing is parsed twice.
+        """
+        key = watch_key(chat_id, group)
+        asked = datetime.now(UTC).replace(microsecond=0)
+        try:
+            submitted = await self.queue.submit(
+                CATALOG["watch_vk_comments"],
+                WatchArgs(group=group, chat_id=chat_id),
+                user_id=None,
+                chat_id=None,
+                language=None,  # speaks DEFAULT_LANGUAGE, as every check of a watch
+                job_id=slot_job_id(f"{key}:now", asked),
+            )
+        except Exception as error:  # Redis out: the scheduled checks still come
+            log.warning("watch %s: first check not enqueued (%s)", key, type(error).__name__)
+            return False
+        return not submitted.existing
 
     def next_run(self, key: str) -> datetime | None:
         job = self.scheduler.get_job(key)

@@ -75,10 +75,10 @@ async def test_watches_are_for_admins_survive_a_restart_and_speak_only_of_new_co
         usage = await ask(fake_tg, ADMIN_ID, "/watch fishing_club 0", "Usage:")
         assert "minutes must be from 1 to 10080" in usage
         answer = await ask(fake_tg, ADMIN_ID, "/watch fishing_club 1", "Watching fishing_club")
-        assert "every 1 minute" in answer
+        assert "checking now, then every 1 minute" in answer
 
-        # The first check finds the whole wall, and says so in the chat that set the watch,
-        # in DEFAULT_LANGUAGE (ru).
+        # The first check, at once, finds the whole wall, and says so in the chat that set the
+        # watch, in DEFAULT_LANGUAGE (ru).
         stored = count_comments(FISHING_GROUP, [fishing_group()], readable=True)
         news = await fake_tg.wait_for_message(ADMIN_ID, "новых комментари", timeout=180)
         assert news.text == f"👀 {stored} новых комментариев в {fishing_group().name}"
@@ -127,11 +127,13 @@ async def test_a_watch_vk_cannot_read_is_refused_at_once_or_paused_with_one_mess
             assert refusal.startswith(f"⚠️ {group} cannot be watched: ") and reason in refusal
         await ask(fake_tg, ADMIN_ID, "/watches", "Nothing is watched in this chat")
 
-        await ask(fake_tg, ADMIN_ID, "/watch fishing_club 1", "Watching fishing_club")
+        await ask(fake_tg, ADMIN_ID, "/watch fishing_club 1", "checking now")
+        # The check at once reads the wall (DEFAULT_LANGUAGE, ru: nobody in particular asked
+        # for it); then VK loses the community, and the next check pauses the watch.
+        await fake_tg.wait_for_message(ADMIN_ID, "новых комментари", timeout=180)
         fishing = fake_vk.group(FISHING_GROUP)
         assert fishing is not None
         fishing.group.deleted = True
-        # DEFAULT_LANGUAGE (ru): nobody in particular asked for the check.
         paused = await fake_tg.wait_for_message(ADMIN_ID, "приостановлено", timeout=180)
         assert "сообщество удалено или заблокировано (ошибка 18)" in (paused.text or "")
         assert "/watch fishing_club" in (paused.text or "")
@@ -141,10 +143,17 @@ async def test_a_watch_vk_cannot_read_is_refused_at_once_or_paused_with_one_mess
             "(error 18); /watch fishing_club resumes it"
         ) in listed
 
+        # Back on VK with a post and a comment made meanwhile: /watch resumes, and a check (at
+        # once, or the slot's if one is running just then) tells of that one comment.
         fishing.group.deleted = False
+        post = fake_vk.add_post(-FISHING_GROUP, "Снова открыты")
+        fake_vk.add_comment(-FISHING_GROUP, post.id, "Вернулись, клюёт!")
         sent = fake_tg.send_text("/watch fishing_club 1", user_id=ADMIN_ID)
         await fake_tg.wait_for_message(ADMIN_ID, "Watching fishing_club", after=sent, timeout=30)
-        await fake_tg.wait_for_message(ADMIN_ID, "новых комментари", after=sent, timeout=180)
+        resumed = await fake_tg.wait_for_message(
+            ADMIN_ID, "новый комментарий", after=sent, timeout=180
+        )
+        assert resumed.text == f"👀 1 новый комментарий в {fishing_group().name}"
     notices = [m for m in fake_tg.messages(ADMIN_ID) if "приостановлено" in (m.text or "")]
     assert len(notices) == 1
     statuses = {status for _job, status in audit_statuses(env, "watch_vk_comments")}

@@ -224,6 +224,23 @@ async def test_a_paused_watch_is_not_scheduled_until_watched_again(
         assert scheduler.watch_next_run(ADMIN_CHAT, "gone_club") is not None
 
 
+async def test_a_watch_set_checks_at_once_and_not_twice(redis_url: str, tmp_path: Path) -> None:
+    """/watch checks at once instead of a whole interval later: one check, however often it is
+    asked while one is queued (the parse's dedupe key), under an id marked "now" that no slot
+    of the watch can hold."""
+    settings = settings_for(redis_url, tmp_path)
+    async with scheduler_of(settings) as scheduler:
+        sessions = scheduler.queue.sessions
+        await subscriptions.watch(sessions, ADMIN_CHAT, "fine_club", 60, ADMIN_CHAT)
+        await scheduler.sync_watches()
+        assert await scheduler.check_watch_now(ADMIN_CHAT, "fine_club")
+        assert not await scheduler.check_watch_now(ADMIN_CHAT, "fine_club")
+        next_run = scheduler.watch_next_run(ADMIN_CHAT, "fine_club")
+    (check,) = await audit_ids(settings, "watch_vk_comments")
+    asked = datetime.fromisoformat(check.removeprefix("watch:1001:fine_club:now:"))
+    assert next_run is not None and asked < next_run <= asked + timedelta(minutes=60)
+
+
 async def test_a_slot_its_first_asker_failed_to_enqueue_is_enqueued_by_the_next(
     redis_url: str, tmp_path: Path, redis: Any
 ) -> None:

@@ -141,15 +141,25 @@ def create_router() -> Router:
             scheduler.queue.sessions, chat_id, group, minutes, message.from_user.id
         )
         await scheduler.sync_watches()
-        await message.answer(
-            _(
+        every = ngettext("{n} minute", "{n} minutes", minutes)
+        next_run = when(scheduler.watch_next_run(chat_id, group), settings)
+        if await scheduler.check_watch_now(chat_id, group):
+            text = _(
+                "👀 Watching {group}: checking now, then every {minutes} (the next at {next}). "
+                "New comments will be announced here; /unwatch {group} stops it.",
+                group=group,
+                minutes=every,
+                next=next_run,
+            )
+        else:
+            text = _(
                 "👀 Watching {group}: a check every {minutes}, the next at {next}. "
                 "New comments will be announced here; /unwatch {group} stops it.",
                 group=group,
-                minutes=ngettext("{n} minute", "{n} minutes", minutes),
-                next=when(scheduler.watch_next_run(chat_id, group), settings),
+                minutes=every,
+                next=next_run,
             )
-        )
+        await message.answer(text)
 
     @router.message(Command("unwatch"))
     async def unwatch(
