@@ -115,6 +115,12 @@ class AuditTrail:
         message recorded as sent that way was sent again by a rerun. So the row is waited for,
         up to ROW_WAIT_S (a job enqueued without a row gives up then)."""
         await self._row_written(job_id)
+        await self.update_committed(job_id, **values)
+
+    async def update_committed(self, job_id: str, **values: Any) -> None:
+        """`update`, returning once it is committed (raising if the write failed), without
+        waiting for a row another process may not have written yet: a missing row stays
+        missing."""
         batch = self._batch()
         batch.updates.setdefault(job_id, {}).update(values)
         await self._committed(batch)

@@ -50,6 +50,16 @@ async def update_job(sessions: Sessions, job_id: str, **values: Any) -> None:
     await audit_trail(sessions).update_now(job_id, **values)
 
 
+async def mark_retrying(sessions: Sessions, job_id: str) -> None:
+    """Record that a cut-off job waits in the queue to run again, committed before it returns.
+
+    Unlike `update_job` it does not wait for a row another process may not have written yet: a
+    closing message has none at all, and waiting ROW_WAIT_S for one held every worker stopped
+    mid-message, and the sweeper, 10 s. A started job's row is its worker's own earlier write;
+    one a killed worker never wrote stays as its enqueue writes it ("queued")."""
+    await audit_trail(sessions).update_committed(job_id, status="retrying")
+
+
 async def get_job(sessions: Sessions, job_id: str) -> JobAudit | None:
     await audit_trail(sessions).caught_up()
     async with sessions() as session:

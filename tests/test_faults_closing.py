@@ -15,10 +15,11 @@ from arq.constants import job_key_prefix
 from arq.jobs import JobStatus
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from core import audit, storage
 from core.catalog import CATALOG, AnalyzeTextArgs, BatchArgs, JobArgs, JobSpec, ParseArgs
 from core.i18n import use_locale
 from core.jobstate import JobFailed, worker_key
-from core.queue import JobQueue, Submitted
+from core.queue import JobQueue, Origin, Submitted
 from core.redis_server import RedisServer
 from core.settings import Settings
 from fakevk.api import FakeVK
@@ -36,7 +37,7 @@ from tests.faults import (
     wait_until_notified,
 )
 from tests.test_e2e_bot import start_job
-from worker.context import heartbeat
+from worker.context import after_job_end, heartbeat
 
 
 async def test_final_message_survives_server_errors(
@@ -101,6 +102,31 @@ async def test_abort_of_a_queued_job_closes_it_and_frees_the_community(
         assert "aborted" in card.text and not card.buttons()
         row = audit_row(env, queued)
         assert (row["status"], row["tries"]) == ("aborted", 0), row
+
+
+async def test_a_cut_off_closing_message_is_put_back_without_waiting_for_a_row(
+    app_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker stopped while it sends a closing message: the end hook marks the cut-off job
+    "retrying" and returns. That message has no audit row, and the hook used to wait for one
+    (ROW_WAIT_S, 10 s): every worker stopped mid-message took 10 s longer to stop, and the
+    sweeper as long per message it put back. Here the wait is an hour, the bound 2 minutes."""
+    monkeypatch.setattr(audit, "ROW_WAIT_S", 3600.0)
+    async with direct_queue(app_env) as queue:
+        job_id = "notify:cut-off"
+        await queue.redis.enqueue_job(
+            "send_notification", _job_id=job_id, chat_id=ADMIN_ID, text="done", job_id="cut-off"
+        )
+        ctx = {
+            "redis": queue.redis,
+            "sessions": queue.sessions,
+            "settings": queue.settings,
+            "job_id": job_id,
+            "origin": Origin(chat_id=None, language="en"),
+        }
+        await asyncio.wait_for(after_job_end(ctx), 120)
+        assert await queue.status(job_id) is JobStatus.queued  # there to run again
+        assert await storage.get_job(queue.sessions, job_id) is None  # and still has no row
 
 
 async def test_heartbeat_outlives_a_redis_outage(caplog: pytest.LogCaptureFixture) -> None:

@@ -180,7 +180,7 @@ async def _close_or_mark_retrying(ctx: Ctx) -> None:
     sessions: storage.Sessions = ctx["sessions"]
     queue = JobQueue(ctx["redis"], sessions, ctx["settings"])
     if not await queue.close(ctx["job_id"], ctx.get("origin"), ctx.get("completed")):
-        await storage.update_job(sessions, ctx["job_id"], status="retrying")
+        await storage.mark_retrying(sessions, ctx["job_id"])
 
 
 async def run_job(ctx: Ctx, spec: JobSpec, function: JobFunction, args: JobArgs) -> Any:

@@ -112,7 +112,7 @@ async def recover(queue: JobQueue, job_id: str) -> None:
         return
     if await _requeue(redis, job_id):
         log.warning("job %s re-queued: its worker is gone", job_id)
-        await storage.update_job(queue.sessions, job_id, status="retrying")
+        await storage.mark_retrying(queue.sessions, job_id)
 
 
 async def _requeue(redis: ArqRedis, job_id: str) -> bool:
